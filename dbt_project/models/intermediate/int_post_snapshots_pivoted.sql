@@ -1,0 +1,59 @@
+{{ config(materialized='table', indexes=[
+    {'columns': ['network', 'post_id', 'snapshot_date'], 'unique': true},
+]) }}
+
+{#- Lifetime post metrics mapped onto the unified post metrics, one row per post and load day. -#}
+with
+
+metrics as (
+
+    select * from {{ ref('int_post_metrics_unioned') }}
+
+),
+
+registry as (
+
+    select * from {{ ref('metric_registry') }}
+    where entity = 'post'
+
+),
+
+mapped as (
+
+    select
+        metrics.network,
+        metrics.account_id,
+        metrics.post_id,
+        metrics.snapshot_date,
+        metrics.extracted_at,
+        registry.unified_metric,
+        metrics.metric_value,
+        dense_rank() over (
+            partition by metrics.network, metrics.post_id, metrics.snapshot_date, registry.unified_metric
+            order by (registry.retired_on is null) desc
+        ) as preference
+
+    from metrics
+    inner join registry
+        on metrics.network = registry.network
+        and metrics.metric_name = registry.source_metric
+
+),
+
+final as (
+
+    select
+        network,
+        account_id,
+        post_id,
+        snapshot_date,
+        max(extracted_at) as extracted_at,
+        {{ pivot_metrics(var('post_metrics')) }}
+
+    from mapped
+    where preference = 1
+    group by network, account_id, post_id, snapshot_date
+
+)
+
+select * from final

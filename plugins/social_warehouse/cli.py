@@ -1,0 +1,178 @@
+"""`social-warehouse`: the command line for everything that does not need the Airflow UI."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+
+from social_warehouse.errors import SocialWarehouseError
+
+
+def _day(value: str) -> dt.date:
+    from social_warehouse.timeutil import parse_day
+
+    try:
+        return parse_day(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from social_warehouse.sandbox.server import Sandbox
+    from social_warehouse.timeutil import parse_instant
+
+    clock = parse_instant(args.clock) if args.clock else None
+    sandbox = Sandbox(args.host, args.port, seed=args.seed, clock=clock)
+    print(
+        f"Sandbox serving {', '.join(sorted(sandbox.state.networks))} at {sandbox.url}", flush=True
+    )
+    for name in sorted(sandbox.state.networks):
+        print(f"  {name:<16} {sandbox.base_url(name)}")
+    print(f"  control          {sandbox.url}/_sandbox/health  (Ctrl-C stops)", flush=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_db_up(args: argparse.Namespace) -> int:
+    from social_warehouse.warehouse import database, embedded
+    from social_warehouse.warehouse.migrate import migrate
+
+    url = embedded.ensure_server(echo=lambda m: print(m, file=sys.stderr))
+    migrate(url, echo=lambda m: print(m, file=sys.stderr))
+    print(url if args.print_url else f"Warehouse ready at {database.redact(url)}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from social_warehouse.warehouse import database
+    from social_warehouse.warehouse.migrate import migrate
+
+    database.ensure_database()
+    applied = migrate(echo=print)
+    print(f"{len(applied)} migration(s) applied" if applied else "warehouse schema is up to date")
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from social_warehouse.extract import run_account_load
+    from social_warehouse.warehouse import database
+    from social_warehouse.warehouse.migrate import migrate
+
+    database.ensure_database()
+    migrate()
+    sandbox = None
+    connection = None
+    if args.sandbox:
+        from social_warehouse.connections import ConnectionInfo
+        from social_warehouse.sandbox.server import Sandbox
+
+        sandbox = Sandbox().start()
+        connection = ConnectionInfo(
+            f"sandbox_{args.network}", sandbox.base_url(args.network), token="sandbox"
+        )
+    try:
+        outcome = run_account_load(
+            args.network,
+            args.account,
+            args.date,
+            connection=connection,
+            run_id=f"cli__{args.date.isoformat()}",
+            raise_on_error=False,
+        )
+    finally:
+        if sandbox:
+            sandbox.stop()
+    print(json.dumps(outcome.summary(), indent=2))
+    return 1 if outcome.errors else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from social_warehouse.runner import main_job
+
+    return main_job(days=args.days, end=args.end, networks=args.network)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from social_warehouse.config import load_brands, load_network_settings
+    from social_warehouse.networks import registry
+
+    brands = load_brands()
+    for name in registry.names():
+        load_network_settings(name)
+    accounts = sum(len(b.accounts) for b in brands)
+    print(
+        f"config OK: {len(brands)} brands, {accounts} accounts, networks {', '.join(registry.names())}"
+    )
+    return 0
+
+
+def cmd_airflow_setup(args: argparse.Namespace) -> int:
+    from social_warehouse.orchestration.setup import ensure_pools
+
+    for line in ensure_pools():
+        print(line)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="social-warehouse", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sandbox", help="serve the six networks' fake APIs")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--seed", type=int, default=20260101)
+    p.add_argument("--clock", help="freeze the sandbox clock at this ISO instant")
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("db", help="warehouse server: `db up` starts or finds one and migrates")
+    p.add_argument("action", choices=["up"])
+    p.add_argument("--print-url", action="store_true", help="print only the warehouse URL")
+    p.set_defaults(func=cmd_db_up)
+
+    p = sub.add_parser("migrate", help="apply warehouse migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("extract", help="load one account for one day, outside Airflow")
+    p.add_argument("--network", required=True)
+    p.add_argument("--account", required=True)
+    p.add_argument("--date", required=True, type=_day, help="the day to load, YYYY-MM-DD")
+    p.add_argument("--sandbox", action="store_true", help="talk to an in-process sandbox")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("run", help="the main job: sandbox -> extract -> dbt -> GX for N days")
+    p.add_argument("--days", type=int, default=7)
+    p.add_argument("--end", type=_day, help="last day to load (default: yesterday, UTC)")
+    p.add_argument("--network", action="append", help="only these networks (repeatable)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check-config", help="validate config/accounts.yml and config/networks.yml")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("airflow-setup", help="create one Airflow pool per network from config")
+    p.set_defaults(func=cmd_airflow_setup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except SocialWarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""What a network module exports: `NETWORK = NetworkSpec(...)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from social_warehouse.connector.client import ApiClient
+from social_warehouse.connector.streams import Stream
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    title: str
+    client_class: type[ApiClient]
+    streams: tuple[type[Stream], ...]
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def stream(self, name: str) -> type[Stream]:
+        for stream in self.streams:
+            if stream.name == name:
+                return stream
+        raise KeyError(f"{self.name} has no stream {name!r}")
+
+    @property
+    def stream_names(self) -> list[str]:
+        return [s.name for s in self.streams]

@@ -1,0 +1,207 @@
+"""Declarative streams: a stream names its endpoint, key and contract; its `parse` is a pure
+function from one API answer to records (good) and rejects (bad, kept with the reason)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from social_warehouse.config import NetworkSettings
+from social_warehouse.connector.client import Request
+from social_warehouse.connector.paging import Paginator, dig
+from social_warehouse.timeutil import Window
+
+if TYPE_CHECKING:
+    from social_warehouse.connector.client import ApiClient
+
+log = logging.getLogger(__name__)
+
+
+class StreamKind(StrEnum):
+    ACCOUNT_DAILY = "account_daily"  # one value per account, metric and day; revised for days
+    ACCOUNT_SNAPSHOT = "account_snapshot"  # the account object as of the load (followers...)
+    POSTS = "posts"  # post objects, re-read while they are younger than the post lookback
+    POST_METRICS = "post_metrics"  # lifetime metrics per post, snapshotted on every load
+
+
+@dataclass
+class LoadContext:
+    network: str
+    account_id: str
+    day: dt.date
+    settings: NetworkSettings
+    state: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def metrics_window(self) -> Window:
+        return Window.ending(self.day, self.settings.lookback_days)
+
+    @property
+    def posts_window(self) -> Window:
+        return Window.ending(self.day, self.settings.post_lookback_days)
+
+    def warn(self, message: str) -> None:
+        log.warning("%s/%s: %s", self.network, self.account_id, message)
+        self.warnings.append(message)
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str
+    record_date: dt.date
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reject:
+    reason: str
+    payload: Any
+    key: str | None = None
+
+
+@dataclass
+class ParseResult:
+    records: list[Record] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+
+    def extend(self, other: ParseResult) -> None:
+        self.records.extend(other.records)
+        self.rejects.extend(other.rejects)
+
+
+_TYPE_NAMES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    dict: "object",
+    list: "array",
+    type(None): "null",
+}
+
+
+def contract_violation(payload: Any, contract: dict[str, Any]) -> str | None:
+    """The first way `payload` breaks `contract` (dotted path -> type or tuple of types)."""
+    if not isinstance(payload, dict):
+        return f"record is a {type(payload).__name__}, expected an object"
+    for path, types in contract.items():
+        value = dig(payload, path)
+        if value is None:
+            return f"missing required field '{path}'"
+        wanted = types if isinstance(types, tuple) else (types,)
+        # bool is an int subclass in Python; a counter must not be true/false
+        if isinstance(value, bool) and bool not in wanted:
+            return f"field '{path}' is boolean, expected {'/'.join(_TYPE_NAMES[t] for t in wanted)}"
+        if not isinstance(value, wanted):
+            got = _TYPE_NAMES.get(type(value), type(value).__name__)
+            return f"field '{path}' is {got}, expected {'/'.join(_TYPE_NAMES[t] for t in wanted)}"
+    return None
+
+
+class Stream:
+    """One endpoint. Subclasses set the class attributes and usually override `parse`."""
+
+    name: ClassVar[str]
+    kind: ClassVar[StreamKind]
+    path: ClassVar[str] = ""
+    key: ClassVar[tuple[str, ...]] = ("id",)
+    fields: ClassVar[tuple[str, ...]] = ()
+    contract: ClassVar[dict[str, Any]] = {}
+    paginator: ClassVar[Paginator] = Paginator()
+    records_path: ClassVar[str] = "data"
+    parent: ClassVar[str | None] = None
+    max_pages: ClassVar[int] = 1000
+
+    def __init__(self, client: ApiClient, ctx: LoadContext) -> None:
+        self.client = client
+        self.ctx = ctx
+
+    @property
+    def window(self) -> Window:
+        if self.kind is StreamKind.ACCOUNT_DAILY:
+            return self.ctx.metrics_window
+        if self.kind is StreamKind.POSTS:
+            return self.ctx.posts_window
+        return Window(self.ctx.day, self.ctx.day)
+
+    # --- what to call ----------------------------------------------------------------------
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def requests(self) -> Iterable[Request]:
+        path = self.path.format(
+            account_id=self.ctx.account_id, version=self.ctx.settings.api_version
+        )
+        yield Request("GET", path, self.params())
+
+    # --- how to read the answer --------------------------------------------------------------
+    @classmethod
+    def record_key(cls, item: dict[str, Any]) -> str:
+        return "|".join(str(dig(item, k)) for k in cls.key)
+
+    @classmethod
+    def record_date(cls, item: dict[str, Any], ctx: LoadContext) -> dt.date:
+        return ctx.day
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        """Default: a list of objects at `records_path`, each one record."""
+        result = ParseResult()
+        items = dig(body, cls.records_path) if cls.records_path else body
+        if not isinstance(items, list):
+            result.rejects.append(Reject(f"no list at '{cls.records_path}' in the answer", body))
+            return result
+        for item in items:
+            violation = contract_violation(item, cls.contract)
+            if violation:
+                result.rejects.append(Reject(violation, item))
+                continue
+            try:
+                record = Record(cls.record_key(item), cls.record_date(item, ctx), item)
+            except (ValueError, TypeError, KeyError) as exc:
+                result.rejects.append(Reject(f"unreadable record: {exc}", item))
+                continue
+            result.records.append(record)
+        return result
+
+    def count_page_items(self, body: Any) -> int:
+        items = dig(body, self.records_path) if self.records_path else body
+        return len(items) if isinstance(items, list | dict) else 0
+
+    # --- the loop ------------------------------------------------------------------------
+    def fetch(self) -> Iterator[ParseResult]:
+        for first in self.requests():
+            request: Request | None = first
+            pages = 0
+            while request is not None and pages < self.max_pages:
+                body = self.client.execute(request).body
+                pages += 1
+                result = self.parse(body, self.ctx)
+                log.info(
+                    "%s/%s %s: page %d, %d records, %d rejected",
+                    self.ctx.network,
+                    self.ctx.account_id,
+                    self.name,
+                    pages,
+                    len(result.records),
+                    len(result.rejects),
+                )
+                yield result
+                request = self.client_paginate(request, body)
+
+    def client_paginate(self, request: Request, body: Any) -> Request | None:
+        return self.paginator.next_request(request, body, self.count_page_items(body))
+
+    def collect(self) -> ParseResult:
+        """Every page of the stream; the record keys are left in `ctx.state[name]` for child
+        streams (posts -> post metrics)."""
+        total = ParseResult()
+        for result in self.fetch():
+            total.extend(result)
+        self.ctx.state[self.name] = [r.key for r in total.records]
+        return total

@@ -1,0 +1,1 @@
+"""One module per network. Each defines `NETWORK` (a NetworkSpec); `registry` finds them."""

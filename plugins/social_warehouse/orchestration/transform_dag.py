@@ -1,0 +1,178 @@
+"""The transform DAG: when the networks' raw assets land (or at the daily fallback time), sync the
+configured accounts, run dbt through Cosmos (watcher mode: one `dbt build`, one task per model),
+run the quality gate, and only then publish the marts asset."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, Param, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from social_warehouse import paths
+from social_warehouse.orchestration.assets import MARTS_ASSET, raw_asset
+
+log = logging.getLogger(__name__)
+
+DOC = """
+### Transform social
+
+Builds the dbt project (`staging` -> `intermediate` -> `marts`) and gates it with Great
+Expectations before anyone reads it.
+
+1. **sync_accounts** writes `config/accounts.yml` to `ops.configured_accounts`.
+2. **dbt** (Cosmos, watcher mode): one `dbt build` for the whole project, watched by one task per
+   model, so every model and its tests show in the grid without paying dbt's start-up per model.
+3. **quality_gate** runs the GX checkpoint `daily_gate` for the day: critical failures fail the
+   run (the log names the table, the expectation, the failing count and a sample); warnings are
+   recorded in `ops.quality_results` and the Data Docs.
+4. **publish_marts** emits the `marts` asset only when the gate passed.
+
+**Schedule:** when every network's `raw_<network>` asset has been updated, or daily at the
+fallback time. **Day checked:** the `day` param, else the latest day in the triggering asset
+events, else the day before the run's logical date.
+"""
+
+
+def _day(context: dict[str, Any]) -> dt.date:
+    from social_warehouse.orchestration.days import day_from_asset_events, day_to_load
+
+    params = context.get("params") or {}
+    if params.get("day"):
+        return day_to_load(context)
+    return day_from_asset_events(context) or day_to_load(context)
+
+
+def cosmos_task_group(group_id: str = "dbt") -> Any:
+    from cosmos import (
+        DbtTaskGroup,
+        ExecutionConfig,
+        ProfileConfig,
+        ProjectConfig,
+        RenderConfig,
+    )
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+    from social_warehouse.orchestration.dbt_env import dbt_executable
+    from social_warehouse.orchestration.dbt_profile import WarehouseProfileMapping
+
+    project_dir = paths.dbt_project_dir()
+    manifest = project_dir / "target" / "manifest.json"
+    if not manifest.exists():
+        raise FileNotFoundError(
+            f"{manifest} is missing: run `make dbt-manifest` (dbt parse) before Airflow parses this DAG"
+        )
+    group = DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(
+            dbt_project_path=project_dir, manifest_path=manifest, install_dbt_deps=False
+        ),
+        profile_config=ProfileConfig(
+            profile_name="social_warehouse",
+            target_name="warehouse",
+            profile_mapping=WarehouseProfileMapping(),
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.WATCHER,
+            invocation_mode=InvocationMode.SUBPROCESS,
+            dbt_executable_path=dbt_executable(),
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            emit_datasets=False,
+        ),
+        operator_args={"install_deps": False},
+    )
+    wait_for_producer(group)
+    return group
+
+
+def wait_for_producer(group: Any) -> None:
+    """In a DbtTaskGroup, Cosmos leaves the watcher tasks of root models unconnected to the
+    producer (they poll its XComs). Under dag.test(), which runs one task at a time, a watcher
+    scheduled before the producer would wait forever. Run every root watcher after the producer,
+    whatever its outcome (`all_done`), so each model's task still reports that model's own result."""
+    from cosmos.constants import PRODUCER_WATCHER_TASK_ID
+
+    producer = group.children[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    for task in group.roots:
+        if task is producer or task.task_id.endswith("_done"):
+            continue
+        producer >> task
+        task.trigger_rule = "all_done"
+
+
+def build_transform_dag(networks: list[str]) -> DAG:
+    from airflow.sdk import AssetAll
+    from airflow.timetables.assets import AssetOrTimeSchedule
+
+    schedule = AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 18 * * *", timezone="UTC"),
+        assets=AssetAll(*[raw_asset(n) for n in networks]),
+    )
+    with DAG(
+        dag_id="transform_social",
+        description="dbt staging -> intermediate -> marts, then the Great Expectations gate",
+        schedule=schedule,
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["social-warehouse", "transform", "dbt", "quality"],
+        default_args={
+            "owner": "data-engineering",
+            "retries": 1,
+            "retry_delay": dt.timedelta(minutes=2),
+        },
+        doc_md=DOC,
+        params={
+            "day": Param(
+                None,
+                type=["null", "string"],
+                format="date",
+                description="Day to check (YYYY-MM-DD); empty = from the triggering assets",
+            ),
+        },
+    ) as dag:
+
+        @task
+        def sync_accounts() -> int:
+            """Write config/accounts.yml to ops.configured_accounts for dbt and the gate."""
+            from social_warehouse.config import load_brands
+            from social_warehouse.loader import sync_configured_accounts
+            from social_warehouse.warehouse import database
+            from social_warehouse.warehouse.migrate import migrate
+
+            database.ensure_database()
+            migrate()
+            accounts = [a for b in load_brands() for a in b.accounts]
+            with database.connect() as conn:
+                return sync_configured_accounts(conn, accounts)
+
+        @task(retries=0)
+        def quality_gate(**context: Any) -> dict[str, Any]:
+            """Run the GX checkpoint for the day; critical failures fail the run."""
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from social_warehouse.quality.gate import QualityGateFailed, run_gate
+
+            day = _day(context)
+            try:
+                return run_gate(day, context["run_id"]).summary()
+            except QualityGateFailed as exc:
+                raise AirflowFailException(str(exc)) from exc
+
+        @task(outlets=[MARTS_ASSET])
+        def publish_marts(gate: dict[str, Any], **context: Any) -> dict[str, Any]:
+            """The marts passed the gate: tell readers they are ready."""
+            context["outlet_events"][MARTS_ASSET].extra = gate
+            return gate
+
+        dbt = cosmos_task_group()
+        gate = quality_gate()
+        sync_accounts() >> dbt >> gate
+        publish_marts(gate)
+    return dag

@@ -1,0 +1,264 @@
+"""Run the daily quality gate: one GX checkpoint over every target for one day, results written
+to `ops.quality_results`, Data Docs rebuilt, and a verdict that fails on critical expectations
+only (warnings are recorded and shown, never blocking)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from social_warehouse import paths
+from social_warehouse.config import load_brands
+from social_warehouse.errors import SocialWarehouseError
+from social_warehouse.quality.targets import Target, all_targets
+from social_warehouse.warehouse import database
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "daily_gate"
+DATASOURCE = "warehouse"
+URL_VARIABLE = "GX_WAREHOUSE_URL"
+
+
+class QualityGateFailed(SocialWarehouseError):
+    """At least one critical expectation failed; the message lists them."""
+
+
+@dataclass
+class ExpectationOutcome:
+    asset: str
+    suite: str
+    expectation: str
+    kwargs: dict[str, Any]
+    severity: str
+    success: bool
+    failing_count: int | None
+    observed: Any
+    sample: list[Any]
+    why: str = ""
+
+    def describe(self) -> str:
+        column = (
+            self.kwargs.get("column")
+            or self.kwargs.get("column_list")
+            or (
+                f"{self.kwargs.get('column_A')} vs {self.kwargs.get('column_B')}"
+                if "column_A" in self.kwargs
+                else ""
+            )
+        )
+        parts = [f"{self.asset}: {self.expectation}" + (f"({column})" if column else "")]
+        if self.failing_count is not None:
+            parts.append(f"{self.failing_count} failing")
+        if self.observed is not None:
+            parts.append(f"observed {self.observed}")
+        if self.sample:
+            parts.append(f"sample {self.sample[:5]}")
+        if self.why:
+            parts.append(f"- {self.why}")
+        return ", ".join(parts)
+
+
+@dataclass
+class GateResult:
+    day: dt.date
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    docs_index: Path | None = None
+
+    @property
+    def critical_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity != "critical"]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "expectations": len(self.outcomes),
+            "critical_failures": len(self.critical_failures),
+            "warnings": len(self.warnings),
+            "data_docs": str(self.docs_index) if self.docs_index else None,
+        }
+
+
+def sqlalchemy_url(url: str) -> str:
+    return "postgresql+psycopg2://" + url.split("://", 1)[1]
+
+
+def expected_accounts(day: dt.date, networks: list[str] | None = None) -> list[str]:
+    """network:account keys that must have a mart row for `day`."""
+    keys = []
+    for brand in load_brands():
+        for account in brand.accounts:
+            if networks is None or account.network in networks:
+                keys.append(f"{account.network}:{account.account_id}")
+    return sorted(keys)
+
+
+def _context():
+    import great_expectations as gx
+
+    for name in ("great_expectations", "great_expectations.datasource"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return gx.get_context(mode="file", project_root_dir=str(paths.expectations_dir()))
+
+
+def _sync(context: Any, targets: list[Target]) -> Any:
+    """Add what is missing (datasource, assets, daily batch definitions, validation definitions,
+    checkpoint) to the file context; leave what exists untouched so the committed config is stable."""
+    import great_expectations as gx
+
+    try:
+        datasource = context.data_sources.get(DATASOURCE)
+    except (KeyError, ValueError):
+        datasource = context.data_sources.add_postgres(
+            DATASOURCE, connection_string="${%s}" % URL_VARIABLE
+        )
+    definitions = []
+    for target in targets:
+        try:
+            asset = datasource.get_asset(target.asset)
+            if asset.query != target.query:  # the target's SQL changed: rebuild its asset
+                datasource.delete_asset(target.asset)
+                asset = datasource.add_query_asset(name=target.asset, query=target.query)
+        except LookupError:
+            asset = datasource.add_query_asset(name=target.asset, query=target.query)
+        try:
+            batch = asset.get_batch_definition("daily")
+        except KeyError:
+            batch = asset.add_batch_definition_daily(name="daily", column=target.day_column)
+        try:
+            definition = context.validation_definitions.get(target.asset)
+        except Exception:
+            suite = context.suites.get(target.suite)
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(name=target.asset, data=batch, suite=suite)
+            )
+        definitions.append(definition)
+    names = sorted(d.name for d in definitions)
+    try:
+        checkpoint = context.checkpoints.get(CHECKPOINT)
+        if sorted(d.name for d in checkpoint.validation_definitions) != names:
+            checkpoint.validation_definitions = definitions
+            checkpoint.save()
+    except Exception:
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=CHECKPOINT,
+                validation_definitions=definitions,
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+            )
+        )
+    return checkpoint
+
+
+def _outcomes(result: Any) -> list[ExpectationOutcome]:
+    outcomes = []
+    for run in result.run_results.values():
+        asset = (
+            run.meta.get("active_batch_definition", {}).get("data_asset_name") if run.meta else None
+        )
+        suite = run.suite_name
+        for item in run.results:
+            config = item.expectation_config
+            res = item.result or {}
+            failing = res.get("unexpected_count")
+            if failing is None and "partial_missing_list" in res:
+                failing = res.get("missing_count") or len(res.get("partial_missing_list") or [])
+            sample = res.get("partial_unexpected_list") or res.get("partial_missing_list") or []
+            severity = getattr(config.severity, "value", str(config.severity))
+            outcomes.append(
+                ExpectationOutcome(
+                    asset=asset or suite,
+                    suite=suite,
+                    expectation=config.type,
+                    kwargs={k: v for k, v in config.kwargs.items() if k != "batch_id"},
+                    severity=severity,
+                    success=bool(item.success),
+                    failing_count=failing,
+                    observed=res.get("observed_value"),
+                    sample=list(sample)[:5],
+                    why=(config.meta or {}).get("why", ""),
+                )
+            )
+    return outcomes
+
+
+def _record(outcomes: list[ExpectationOutcome], day: dt.date, run_id: str, url: str | None) -> None:
+    with database.connect(url) as conn, conn.transaction():
+        conn.execute(
+            "delete from ops.quality_results where run_id = %s and checked_day = %s", (run_id, day)
+        )
+        with conn.cursor().copy(
+            """copy ops.quality_results (run_id, checked_day, suite, asset, expectation_type,
+                   expectation_kwargs, severity, success, failing_count, observed, sample) from stdin"""
+        ) as copy:
+            for o in outcomes:
+                copy.write_row(
+                    (
+                        run_id,
+                        day,
+                        o.suite,
+                        o.asset,
+                        o.expectation,
+                        json.dumps(o.kwargs, default=str),
+                        o.severity,
+                        o.success,
+                        o.failing_count,
+                        json.dumps(o.observed, default=str),
+                        json.dumps(o.sample, default=str),
+                    )
+                )
+
+
+def run_gate(
+    day: dt.date,
+    run_id: str,
+    *,
+    url: str | None = None,
+    networks: list[str] | None = None,
+    raise_on_critical: bool = True,
+) -> GateResult:
+    url = url or database.warehouse_url()
+    os.environ[URL_VARIABLE] = sqlalchemy_url(url)
+    context = _context()
+    checkpoint = _sync(context, all_targets(networks))
+    log.info(
+        "quality gate for %s: %d validation definitions",
+        day,
+        len(checkpoint.validation_definitions),
+    )
+    result = checkpoint.run(
+        batch_parameters={"year": day.year, "month": day.month, "day": day.day},
+        expectation_parameters={"expected_accounts": expected_accounts(day, networks)},
+    )
+    gate = GateResult(day, _outcomes(result))
+    _record(gate.outcomes, day, run_id, url)
+    index = (
+        paths.expectations_dir() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    )
+    gate.docs_index = index if index.exists() else None
+    for warning in gate.warnings:
+        log.warning("quality warning: %s", warning.describe())
+    log.info(
+        "quality gate %s: %s. Data Docs: %s",
+        day,
+        gate.summary(),
+        f"file://{index}" if gate.docs_index else "not built",
+    )
+    if gate.critical_failures and raise_on_critical:
+        lines = "\n".join(f"  - {o.describe()}" for o in gate.critical_failures)
+        raise QualityGateFailed(
+            f"quality gate failed for {day}: {len(gate.critical_failures)} critical expectation(s) "
+            f"failed, the marts asset is not published:\n{lines}\nSee ops.quality_results "
+            f"(run_id {run_id!r}) and the Data Docs at {gate.docs_index}"
+        )
+    return gate

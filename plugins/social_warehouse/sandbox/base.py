@@ -1,0 +1,176 @@
+"""What a sandbox network module provides, and the shared request/response/fault types."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from social_warehouse.sandbox.model import AccountModel
+
+
+@dataclass
+class Fault:
+    """A switchable failure. `count` matching requests fail (None = all) after `after` have
+    passed; `path` is a regex matched against the network-relative path."""
+
+    kind: str
+    network: str | None = None
+    count: int | None = 1
+    after: int = 0
+    path: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    seen: int = 0
+    fired: int = 0
+
+    def matches(self, network: str, path: str) -> bool:
+        if self.network and self.network != network:
+            return False
+        return not (self.path and not re.search(self.path, path))
+
+    def take(self) -> bool:
+        """Count one matching request; True when this one must fail."""
+        self.seen += 1
+        if self.seen <= self.after:
+            return False
+        if self.count is not None and self.fired >= self.count:
+            return False
+        self.fired += 1
+        return True
+
+    @property
+    def spent(self) -> bool:
+        return self.count is not None and self.fired >= self.count
+
+
+@dataclass
+class SandboxRequest:
+    method: str
+    path: str  # below the network prefix, e.g. "/v25.0/123/insights"
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    now: dt.datetime
+    fired: list[Fault] = field(default_factory=list)
+
+    def header(self, name: str, default: str = "") -> str:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return default
+
+    def fault(self, kind: str) -> Fault | None:
+        return next((f for f in self.fired if f.kind == kind), None)
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class SandboxResponse:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as-is when set (malformed-body faults)
+
+
+class RateWindow:
+    """Calls per token in a sliding window: the usage the Meta headers report and the point
+    where every API starts throttling."""
+
+    def __init__(self, limit: int = 600, window_seconds: float = 60.0) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._calls: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, at: float) -> tuple[int, float]:
+        """Record a call; return (calls in window including this one, seconds until one frees)."""
+        with self._lock:
+            calls = [t for t in self._calls.get(key, []) if at - t < self.window_seconds]
+            calls.append(at)
+            self._calls[key] = calls
+            reset = self.window_seconds - (at - calls[0])
+            return len(calls), max(reset, 0.0)
+
+
+Route = tuple[str, str, str]  # (method, path regex, handler method name)
+
+
+class SandboxNetwork(ABC):
+    """Base for one network's fake API. Subclasses declare routes and render errors."""
+
+    name: ClassVar[str]
+    tz: ClassVar[str] = "UTC"
+    routes: ClassVar[list[Route]] = []
+    lag_hours: ClassVar[int] = 0
+    model_options: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.rate = RateWindow()
+        self._models: dict[str, AccountModel] = {}
+        self._compiled = [(m, re.compile(f"^{p}$"), h) for m, p, h in self.routes]
+        self.retired_metrics: set[str] = set()
+
+    def model(self, account_id: str) -> AccountModel:
+        if account_id not in self._models:
+            self._models[account_id] = AccountModel(
+                self.seed, self.name, account_id, tz=self.tz, **self.model_options
+            )
+        return self._models[account_id]
+
+    # --- hooks ---------------------------------------------------------------------------
+    def token(self, request: SandboxRequest) -> str:
+        auth = request.header("Authorization")
+        return auth[7:] if auth.startswith("Bearer ") else ""
+
+    @abstractmethod
+    def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
+        """Render a failure in this network's error envelope. Kinds every network supports:
+        unauthorized, expired_token, throttle, server_error, not_found, bad_request."""
+
+    def decorate(
+        self, request: SandboxRequest, response: SandboxResponse, usage: int, reset: float
+    ) -> None:
+        """Add rate-limit headers to a response."""
+
+    def corrupt(self, body: Any, params: dict[str, Any]) -> Any:
+        """Break one record of a list answer (malformed_record fault): drop a required field or
+        make a counter a string. Networks override when their list lives elsewhere."""
+        items = body.get("data") if isinstance(body, dict) else None
+        if isinstance(items, dict):
+            items = next((v for v in items.values() if isinstance(v, list)), None)
+        if isinstance(items, list) and items:
+            victim = items[min(int(params.get("index", 0)), len(items) - 1)]
+            field_name = params.get("field") or "id"
+            if params.get("mode") == "string" and isinstance(victim, dict):
+                victim[field_name] = "n/a"
+            elif isinstance(victim, dict):
+                victim.pop(field_name, None)
+        return body
+
+    @abstractmethod
+    def truth(
+        self, account_id: str, day: dt.date, as_of: dt.datetime, post_days: int
+    ) -> dict[str, Any]:
+        """What a perfect client loading `day` at `as_of` would hold: the account's day in native
+        and unified metrics, and the lifetime metrics of posts published in the `post_days`
+        days up to `day`."""
+
+    # --- dispatch ------------------------------------------------------------------------
+    def dispatch(self, request: SandboxRequest) -> SandboxResponse:
+        for method, pattern, handler in self._compiled:
+            if method != request.method:
+                continue
+            match = pattern.match(request.path)
+            if match:
+                fn: Callable[..., SandboxResponse] = getattr(self, handler)
+                return fn(request, **match.groupdict())
+        return self.error("not_found", request)

@@ -1,0 +1,444 @@
+"""Facebook Pages on the Graph API: page object, published posts with cursor paging, page
+insights per day (90-day windows, `end_time` at the end of the Pacific day), lifetime post
+insights through `?ids=` batches or `/{post-id}/insights`, usage headers and the error envelope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from social_warehouse.sandbox import graph_common as g
+from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
+from social_warehouse.sandbox.model import Post
+from social_warehouse.timeutil import day_start
+
+V = r"/(?P<version>v\d+\.\d+)"
+
+# Metric name -> (latent counter, or a function of the day's values). Retired metrics answer #100.
+PAGE_METRICS: dict[str, Any] = {
+    "page_media_view": "impressions",
+    "page_total_media_view_unique": "reach",
+    "page_post_engagements": lambda d: d["likes"] + d["comments"] + d["shares"] + d["clicks"],
+    "page_views_total": "profile_views",
+    "page_video_views": "video_views",
+    "page_follows": "followers",
+    "page_daily_follows_unique": "follower_gains",
+    "page_daily_unfollows_unique": "follower_losses",
+    "page_fan_adds_by_paid_non_paid_unique": "follower_gains",  # breakdown dict
+}
+REACTIONS = ("like", "love", "wow", "haha", "sorry", "anger")
+for _r in REACTIONS:
+    PAGE_METRICS[f"page_actions_post_reactions_{_r}_total"] = f"reaction:{_r}"
+
+POST_METRICS: dict[str, str] = {
+    "post_media_view": "impressions",
+    "post_total_media_view_unique": "reach",
+    "post_clicks": "clicks",
+    "post_reactions_by_type_total": "reactions",
+    "post_video_views": "video_views",
+}
+# Retired in the 2024-03-14 and 2025-11-15 waves: any request naming one fails whole with #100.
+RETIRED = {
+    "page_impressions",
+    "page_impressions_unique",
+    "page_impressions_paid",
+    "page_fans",
+    "page_fan_adds",
+    "page_fan_removes",
+    "page_engaged_users",
+    "page_consumptions",
+    "post_impressions",
+    "post_impressions_unique",
+    "post_engaged_users",
+    "post_impressions_paid",
+}
+STATUS_TYPES = {
+    "photo": "added_photos",
+    "video": "added_video",
+    "link": "shared_story",
+    "status": "mobile_status_update",
+}
+MAX_DAYS = 90
+
+
+class FacebookPagesSandbox(SandboxNetwork):
+    name = "facebook_pages"
+    tz = "America/Los_Angeles"
+    model_options = {
+        "post_types": ("photo", "video", "link", "status"),
+        "video_types": ("video",),
+        "post_id_format": "{account_id}_{n}",
+        "has_saves": False,
+    }
+    routes = [
+        ("GET", V + r"/?", "batch"),
+        ("GET", V + r"/(?P<page_id>\d+)", "page"),
+        ("GET", V + r"/(?P<page_id>\d+)/insights(?:/(?P<metric>[a-z_]+))?", "page_insights"),
+        ("GET", V + r"/(?P<page_id>\d+)/(?:published_posts|posts)", "posts"),
+        ("GET", V + r"/(?P<post_id>\d+_\d+)/insights", "post_insights"),
+        ("GET", V + r"/(?P<post_id>\d+_\d+)", "post"),
+    ]
+
+    # --- plumbing ------------------------------------------------------------------------
+    def token(self, request: SandboxRequest) -> str:
+        return request.query.get("access_token") or super().token(request)
+
+    def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
+        return g.standard_error(kind, request, self._account_of(request), **params)
+
+    def decorate(
+        self, request: SandboxRequest, response: SandboxResponse, usage: int, reset: float
+    ) -> None:
+        percent = round(100 * usage / max(self.rate.limit, 1))
+        response.headers.update(g.usage_headers(self._account_of(request), percent))
+
+    @staticmethod
+    def _account_of(request: SandboxRequest) -> str:
+        parts = request.path.strip("/").split("/")
+        return parts[1].split("_")[0] if len(parts) > 1 else "app"
+
+    def _check(self, request: SandboxRequest, version: str) -> SandboxResponse | None:
+        if version not in g.SUPPORTED_VERSIONS:
+            return self.error("version", request)
+        return None
+
+    def _invalid_metrics(
+        self, request: SandboxRequest, metrics: list[str], known: dict[str, Any]
+    ) -> list[str]:
+        retired = set(RETIRED)
+        fault = request.fault("retire_metric")
+        if fault is not None:
+            retired.update(
+                str(m) for m in fault.params.get("metrics", [fault.params.get("metric")])
+            )
+        return [m for m in metrics if m in retired or m not in known]
+
+    def _post(self, post_id: str, now: dt.datetime) -> Post | None:
+        page_id, _, n = post_id.partition("_")
+        post = self.model(page_id).post_by_index(int(n)) if n.isdigit() else None
+        return post if post is not None and post.published_at <= now else None
+
+    # --- page --------------------------------------------------------------------------------
+    def page(self, request: SandboxRequest, version: str, page_id: str) -> SandboxResponse:
+        if (bad := self._check(request, version)) is not None:
+            return bad
+        followers = self.model(page_id).followers_now(request.now)
+        values = {
+            "id": page_id,
+            "name": f"Page {page_id}",
+            "fan_count": followers,
+            "followers_count": followers,
+            "category": "Coffee shop",
+            "link": f"https://www.facebook.com/{page_id}",
+        }
+        wanted = [f for f, _ in g.split_fields(request.query.get("fields", "id,name"))]
+        return SandboxResponse(200, {k: values[k] for k in wanted if k in values} | {"id": page_id})
+
+    def page_insights(
+        self, request: SandboxRequest, version: str, page_id: str, metric: str | None = None
+    ) -> SandboxResponse:
+        if (bad := self._check(request, version)) is not None:
+            return bad
+        metrics = (
+            [metric] if metric else [m for m in request.query.get("metric", "").split(",") if m]
+        )
+        if not metrics:
+            return self.error("bad_request", request, message="The parameter metric is required")
+        if self._invalid_metrics(request, metrics, PAGE_METRICS):
+            return self.error("invalid_metric", request)
+        period = request.query.get("period", "day")
+        if period != "day":
+            return self.error(
+                "bad_request", request, message=f"Unsupported period {period!r} for these metrics"
+            )
+        model = self.model(page_id)
+        today = model.day_close(request.now.astimezone(dt.UTC).date()) - dt.timedelta(days=1)
+        since = (
+            g.parse_time_param(request.query["since"], self.tz)
+            if "since" in request.query
+            else day_start(today.date() - dt.timedelta(days=2), self.tz)
+        )
+        until = (
+            g.parse_time_param(request.query["until"], self.tz)
+            if "until" in request.query
+            else day_start(today.date(), self.tz)
+        )
+        if until <= since:
+            return self.error("bad_request", request, message="since must be before until")
+        if (until - since) > dt.timedelta(days=MAX_DAYS):
+            return self.error(
+                "bad_request",
+                request,
+                message="There cannot be more than 90 days (7776000 s) between since and until",
+            )
+        horizon = request.now - dt.timedelta(days=2 * 365)
+        days = []
+        day = since.astimezone(model_tz(self.tz)).date()
+        while day_start(day, self.tz) < until:
+            if day_start(day, self.tz) >= horizon:
+                days.append(day)
+            day += dt.timedelta(days=1)
+        data = []
+        for name in metrics:
+            values = []
+            for day in days:
+                served = model.day_as_of(day, request.now)
+                if served is None:
+                    continue
+                values.append(
+                    {
+                        "value": self._page_value(name, served, page_id, day),
+                        "end_time": g.iso_graph(model.day_close(day)),
+                    }
+                )
+            data.append(
+                {
+                    "name": name,
+                    "period": "day",
+                    "values": values,
+                    "title": name.replace("_", " ").title(),
+                    "description": f"Daily: {name.replace('_', ' ')}",
+                    "id": f"{page_id}/insights/{name}/day",
+                }
+            )
+        body = {
+            "data": data,
+            "paging": {
+                "previous": g.self_url(
+                    request,
+                    self.name,
+                    since=int((since - dt.timedelta(days=len(days) or 1)).timestamp()),
+                    until=int(since.timestamp()),
+                ),
+                "next": g.self_url(
+                    request,
+                    self.name,
+                    since=int(until.timestamp()),
+                    until=int((until + dt.timedelta(days=len(days) or 1)).timestamp()),
+                ),
+            },
+        }
+        return SandboxResponse(200, body)
+
+    @staticmethod
+    def _page_value(name: str, served: dict[str, int], page_id: str, day: dt.date) -> Any:
+        source = PAGE_METRICS[name]
+        if callable(source):
+            return source(served)
+        if source.startswith("reaction:"):
+            return g.split_reactions(served["likes"], page_id, day)[source.split(":")[1]]
+        if name == "page_fan_adds_by_paid_non_paid_unique":
+            total = served["follower_gains"]
+            paid = total // 5
+            return {"paid": paid, "unpaid": total - paid, "total": total}
+        return served[source]
+
+    # --- posts -------------------------------------------------------------------------------
+    def posts(self, request: SandboxRequest, version: str, page_id: str) -> SandboxResponse:
+        if (bad := self._check(request, version)) is not None:
+            return bad
+        since = (
+            g.parse_time_param(request.query["since"], self.tz)
+            if request.query.get("since")
+            else None
+        )
+        until = (
+            g.parse_time_param(request.query["until"], self.tz)
+            if request.query.get("until")
+            else None
+        )
+        posts = self.model(page_id).published_posts(request.now, since, until)
+        fields = g.split_fields(request.query.get("fields", "id,message,created_time"))
+        items = [self._render_post(p, fields, request) for p in posts]
+        return SandboxResponse(200, g.cursor_page(request, self.name, items))
+
+    def post(self, request: SandboxRequest, version: str, post_id: str) -> SandboxResponse:
+        if (bad := self._check(request, version)) is not None:
+            return bad
+        post = self._post(post_id, request.now)
+        if post is None:
+            return self.error("not_found", request, object_id=post_id)
+        return SandboxResponse(
+            200,
+            self._render_post(
+                post,
+                g.split_fields(request.query.get("fields", "id,message,created_time")),
+                request,
+            ),
+        )
+
+    def _render_post(
+        self, post: Post, fields: list[tuple[str, str]], request: SandboxRequest
+    ) -> dict[str, Any]:
+        life = post.lifetime(request.now)
+        out: dict[str, Any] = {}
+        for name, mods in fields:
+            if name == "id":
+                out["id"] = post.post_id
+            elif name == "message":
+                out["message"] = post.text
+            elif name == "created_time":
+                out["created_time"] = g.iso_graph(post.published_at)
+            elif name == "permalink_url":
+                out["permalink_url"] = (
+                    f"https://www.facebook.com/{post.post_id.replace('_', '/posts/')}"
+                )
+            elif name == "status_type":
+                out["status_type"] = STATUS_TYPES.get(post.post_type, "mobile_status_update")
+            elif name == "shares" and life["shares"] > 0:  # the real API omits shares when zero
+                out["shares"] = {"count": life["shares"]}
+            elif name == "reactions":
+                out["reactions"] = {
+                    "data": [],
+                    "summary": {"total_count": life["likes"], "viewer_reaction": "NONE"},
+                }
+            elif name == "comments":
+                out["comments"] = {
+                    "data": [],
+                    "summary": {
+                        "order": "ranked",
+                        "total_count": life["comments"],
+                        "can_comment": True,
+                    },
+                }
+            elif name == "insights":
+                metrics = (g.modifier(mods, "metric") or "").split(",")
+                out["insights"] = {"data": [self._post_metric(post, m, life) for m in metrics if m]}
+        out.setdefault("id", post.post_id)
+        return out
+
+    def _post_metric(self, post: Post, name: str, life: dict[str, int]) -> dict[str, Any]:
+        source = POST_METRICS[name]
+        if source == "reactions":
+            value: Any = {
+                k: v for k, v in g.split_reactions(life["likes"], post.post_id).items() if v
+            }
+        else:
+            value = life[source]
+        return {
+            "name": name,
+            "period": "lifetime",
+            "values": [{"value": value}],
+            "title": name.replace("_", " ").title(),
+            "description": f"Lifetime: {name.replace('_', ' ')}",
+            "id": f"{post.post_id}/insights/{name}/lifetime",
+        }
+
+    def _insights_fields(
+        self, request: SandboxRequest, fields: list[tuple[str, str]]
+    ) -> SandboxResponse | None:
+        for name, mods in fields:
+            if name == "insights":
+                metrics = [m for m in (g.modifier(mods, "metric") or "").split(",") if m]
+                if self._invalid_metrics(request, metrics, POST_METRICS):
+                    return self.error("invalid_metric", request)
+        return None
+
+    def post_insights(self, request: SandboxRequest, version: str, post_id: str) -> SandboxResponse:
+        if (bad := self._check(request, version)) is not None:
+            return bad
+        post = self._post(post_id, request.now)
+        if post is None:
+            return self.error("not_found", request, object_id=post_id)
+        metrics = [m for m in request.query.get("metric", "").split(",") if m]
+        if self._invalid_metrics(request, metrics, POST_METRICS):
+            return self.error("invalid_metric", request)
+        life = post.lifetime(request.now)
+        return SandboxResponse(200, {"data": [self._post_metric(post, m, life) for m in metrics]})
+
+    def batch(self, request: SandboxRequest, version: str) -> SandboxResponse:
+        """`GET /vXX.0/?ids=a,b&fields=...`: several objects in one call, keyed by id."""
+        if (bad := self._check(request, version)) is not None:
+            return bad
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if not ids:
+            return self.error("bad_request", request, message="Must specify ids")
+        if len(ids) > g.MAX_IDS:
+            return self.error(
+                "bad_request", request, message=f"Too many IDs. Maximum: {g.MAX_IDS}."
+            )
+        fields = g.split_fields(request.query.get("fields", "id"))
+        if (bad := self._insights_fields(request, fields)) is not None:
+            return bad
+        out = {}
+        for object_id in ids:
+            post = self._post(object_id, request.now)
+            if post is None:
+                return self.error("not_found", request, object_id=object_id)
+            out[object_id] = self._render_post(post, fields, request)
+        return SandboxResponse(200, out)
+
+    def corrupt(self, body: Any, params: dict[str, Any]) -> Any:
+        if isinstance(body, dict) and "data" not in body and body:
+            # an ?ids= batch: drop the insights list of the first object
+            first = next(iter(body.values()))
+            if isinstance(first, dict):
+                first.pop(params.get("field") or "insights", None)
+            return body
+        return super().corrupt(body, params)
+
+    # --- ground truth --------------------------------------------------------------------------
+    def truth(
+        self, account_id: str, day: dt.date, as_of: dt.datetime, post_days: int
+    ) -> dict[str, Any]:
+        model = self.model(account_id)
+        served = model.day_as_of(day, as_of)
+        account = None
+        if served is not None:
+            native = {m: self._page_value(m, served, account_id, day) for m in PAGE_METRICS}
+            unified = {
+                "impressions": served["impressions"],
+                "reach": served["reach"],
+                "engagements": native["page_post_engagements"],
+                "likes": served["likes"],
+                "profile_views": served["profile_views"],
+                "video_views": served["video_views"],
+                "followers": served["followers"],
+                "follower_gains": served["follower_gains"],
+                "follower_losses": served["follower_losses"],
+                "posts_published": served["posts_published"],
+            }
+            account = {"native": native, "unified": unified}
+        first = day - dt.timedelta(days=post_days - 1)
+        posts = model.published_posts(as_of, day_start(first, self.tz), model.day_close(day))
+        return {
+            "network": self.name,
+            "account_id": account_id,
+            "day": day.isoformat(),
+            "as_of": as_of.isoformat(),
+            "account": account,
+            "posts": [
+                {
+                    "post_id": p.post_id,
+                    "published_at": p.published_at.isoformat(),
+                    "post_type": p.post_type,
+                    "lifetime": self._post_unified(p, as_of),
+                }
+                for p in posts
+            ],
+        }
+
+    @staticmethod
+    def _post_unified(post: Post, as_of: dt.datetime) -> dict[str, int]:
+        life = post.lifetime(as_of)
+        return {
+            k: life[k]
+            for k in (
+                "impressions",
+                "reach",
+                "likes",
+                "comments",
+                "shares",
+                "clicks",
+                "video_views",
+            )
+        }
+
+
+def model_tz(tz: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(tz)
+
+
+SANDBOX = FacebookPagesSandbox

@@ -1,0 +1,245 @@
+"""Pieces the Meta Graph API sandboxes (Facebook Pages, Instagram) share: field expansion parsing,
+versions, the error envelope, usage headers and cursor paging."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from social_warehouse.sandbox.base import SandboxRequest, SandboxResponse
+from social_warehouse.sandbox.model import rng
+from social_warehouse.timeutil import day_start
+
+SUPPORTED_VERSIONS = ("v23.0", "v24.0", "v25.0", "v26.0", "v27.0")
+MAX_IDS = 50
+
+
+def split_fields(text: str) -> list[tuple[str, str]]:
+    """`id,reactions.summary(true).limit(0),insights.metric(a,b)` ->
+    [("id",""), ("reactions",".summary(true).limit(0)"), ("insights",".metric(a,b)")]."""
+    fields, depth, current = [], 0, ""
+    for ch in text:
+        if ch == "(" or ch == "{":
+            depth += 1
+        elif ch == ")" or ch == "}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            fields.append(current)
+            current = ""
+        else:
+            current += ch
+    if current:
+        fields.append(current)
+    out = []
+    for field in fields:
+        match = re.match(r"^([a-z_]+)(.*)$", field.strip())
+        if match:
+            out.append((match.group(1), match.group(2)))
+    return out
+
+
+def modifier(mods: str, name: str) -> str | None:
+    match = re.search(rf"\.{name}\(([^)]*)\)", mods)
+    return match.group(1) if match else None
+
+
+def fbtrace(request: SandboxRequest) -> str:
+    return f"A{abs(hash((request.path, request.now.isoformat()))) % 10**10:010d}"
+
+
+def graph_error(
+    request: SandboxRequest,
+    status: int,
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    error_type: str = "OAuthException",
+    transient: bool = False,
+    headers: dict[str, str] | None = None,
+) -> SandboxResponse:
+    error: dict[str, Any] = {
+        "message": message,
+        "type": error_type,
+        "code": code,
+        "fbtrace_id": fbtrace(request),
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if transient:
+        error["is_transient"] = True
+    return SandboxResponse(status, {"error": error}, headers or {})
+
+
+def standard_error(
+    kind: str, request: SandboxRequest, account_id: str, **params: Any
+) -> SandboxResponse:
+    if kind == "unauthorized":
+        return graph_error(
+            request, 400, 104, "An access token is required to request this resource."
+        )
+    if kind == "expired_token":
+        expired = request.now - dt.timedelta(hours=1)
+        return graph_error(
+            request,
+            400,
+            190,
+            "Error validating access token: Session has expired on "
+            f"{expired:%A, %d-%b-%y %H:%M:%S} UTC. The current time is {request.now:%A, %d-%b-%y %H:%M:%S} UTC.",
+            subcode=463,
+        )
+    if kind == "throttle":
+        code = int(params.get("code", 80001))
+        # Meta reports whole minutes; under a minute it says 0 ("soon")
+        minutes = int(params.get("regain_minutes", float(params.get("reset", 0)) // 60))
+        messages = {
+            4: "(#4) Application request limit reached",
+            17: "(#17) User request limit reached",
+            32: "(#32) Page request limit reached",
+            613: "(#613) Calls to this api have exceeded the rate limit.",
+            80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
+            80002: "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.",
+        }
+        headers = usage_headers(account_id, 100, minutes)
+        return graph_error(
+            request,
+            400 if code != 613 else 403,
+            code,
+            messages.get(code, f"(#{code}) limit"),
+            subcode=2494055 if code == 80001 else None,
+            transient=code in (4, 17),
+            headers=headers,
+        )
+    if kind == "server_error":
+        status = int(params.get("status", 500))
+        return graph_error(
+            request,
+            status,
+            2,
+            "An unexpected error has occurred. Please retry your request later.",
+            transient=True,
+        )
+    if kind == "version":
+        return graph_error(
+            request,
+            400,
+            2635,
+            f"(#2635) You are calling a deprecated version of the Graph API. Please update to the latest "
+            f"version: {SUPPORTED_VERSIONS[-1]}.",
+            error_type="OAuthException",
+        )
+    if kind == "invalid_metric":
+        return graph_error(
+            request,
+            400,
+            100,
+            params.get("message", "(#100) The value must be a valid insights metric"),
+            error_type="OAuthException",
+        )
+    if kind == "bad_request":
+        return graph_error(
+            request, 400, 100, f"(#100) {params.get('message', 'Invalid parameter')}"
+        )
+    # not_found and anything unknown
+    object_id = params.get("object_id") or request.path.strip("/").split("/")[-1]
+    return graph_error(
+        request,
+        400,
+        100,
+        f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be loaded due "
+        "to missing permissions, or does not support this operation.",
+        subcode=33,
+        error_type="GraphMethodException",
+    )
+
+
+def usage_headers(
+    account_id: str, percent: int, regain_minutes: int = 0, kind: str = "pages"
+) -> dict[str, str]:
+    pct = max(0, min(100, percent))
+    app = {"call_count": pct, "total_time": pct // 2, "total_cputime": pct // 3}
+    buc = {
+        account_id: [
+            {
+                "type": kind,
+                "call_count": pct,
+                "total_cputime": pct // 3,
+                "total_time": pct // 2,
+                "estimated_time_to_regain_access": regain_minutes,
+            }
+        ]
+    }
+    return {"x-app-usage": json.dumps(app), "x-business-use-case-usage": json.dumps(buc)}
+
+
+def parse_time_param(value: str, tz: str) -> dt.datetime:
+    """`since`/`until` accept a unix timestamp or a date (midnight in the network's zone)."""
+    if value.isdigit():
+        return dt.datetime.fromtimestamp(int(value), dt.UTC)
+    return day_start(dt.date.fromisoformat(value[:10]), tz)
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    return int(json.loads(base64.urlsafe_b64decode(padded))["o"])
+
+
+def self_url(request: SandboxRequest, network: str, **overrides: Any) -> str:
+    host = request.header("Host", "127.0.0.1")
+    query = {**request.query, **{k: v for k, v in overrides.items() if v is not None}}
+    return f"http://{host}/{network}{request.path}?{urlencode(query)}"
+
+
+def cursor_page(
+    request: SandboxRequest,
+    network: str,
+    items: list[Any],
+    default_limit: int = 25,
+    max_limit: int = 100,
+) -> dict[str, Any]:
+    limit = min(int(request.query.get("limit", default_limit) or default_limit), max_limit)
+    offset = decode_cursor(request.query["after"]) if request.query.get("after") else 0
+    page = items[offset : offset + limit]
+    body: dict[str, Any] = {"data": page}
+    if page:
+        paging: dict[str, Any] = {
+            "cursors": {"before": encode_cursor(offset), "after": encode_cursor(offset + len(page))}
+        }
+        if offset + len(page) < len(items):
+            paging["next"] = self_url(request, network, after=encode_cursor(offset + len(page)))
+        if offset:
+            paging["previous"] = self_url(
+                request, network, before=encode_cursor(offset), after=None
+            )
+        body["paging"] = paging
+    return body
+
+
+def split_reactions(total: int, *key: object) -> dict[str, int]:
+    """Split a reaction count by type, deterministically; the parts sum to `total`."""
+    r = rng("reactions", *key)
+    shares = {
+        "like": r.uniform(0.6, 0.8),
+        "love": r.uniform(0.1, 0.25),
+        "haha": r.uniform(0, 0.05),
+        "wow": r.uniform(0, 0.05),
+        "sorry": r.uniform(0, 0.02),
+        "anger": r.uniform(0, 0.02),
+    }
+    norm = sum(shares.values())
+    parts = {k: math.floor(total * v / norm) for k, v in shares.items()}
+    parts["like"] += total - sum(parts.values())
+    return parts
+
+
+def iso_graph(instant: dt.datetime) -> str:
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")

@@ -1,0 +1,282 @@
+"""The sandbox HTTP server: one port, each network under its own prefix
+(`/facebook_pages/v25.0/...`), plus control endpoints under `/_sandbox/`:
+
+  GET    /_sandbox/health                       networks served, clock, seed
+  POST   /_sandbox/clock      {"now": ISO|null}  freeze the clock (null = real time)
+  POST   /_sandbox/faults     {kind, network, count, after, path, params}
+  DELETE /_sandbox/faults                         clear all faults
+  POST   /_sandbox/rate-limit {network, limit, window_seconds}
+  GET    /_sandbox/requests[?network=]            the request log (tokens never logged)
+  DELETE /_sandbox/requests
+  GET    /_sandbox/truth/<network>?account_id=&day=&as_of=&post_days=
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import logging
+import pkgutil
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from social_warehouse.sandbox.base import Fault, SandboxNetwork, SandboxRequest, SandboxResponse
+from social_warehouse.timeutil import parse_day, parse_instant
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SEED = 20260101
+
+
+def discover_networks(seed: int) -> dict[str, SandboxNetwork]:
+    import social_warehouse.sandbox as package
+
+    found: dict[str, SandboxNetwork] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        cls = getattr(module, "SANDBOX", None)
+        if isinstance(cls, type) and issubclass(cls, SandboxNetwork):
+            found[cls.name] = cls(seed)
+    return found
+
+
+class SandboxState:
+    def __init__(self, seed: int = DEFAULT_SEED, clock: dt.datetime | None = None) -> None:
+        self.seed = seed
+        self.clock = clock
+        self.networks = discover_networks(seed)
+        self.faults: list[Fault] = []
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def now(self) -> dt.datetime:
+        return self.clock or dt.datetime.now(dt.UTC)
+
+    def fired_faults(self, network: str, path: str) -> list[Fault]:
+        with self.lock:
+            fired = [f for f in self.faults if f.matches(network, path) and f.take()]
+            self.faults = [f for f in self.faults if not f.spent]
+        return fired
+
+
+def _json_bytes(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), default=str).encode()
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # One write per response: without a buffer, keep-alive plus Nagle costs ~43 ms a request.
+    wbufsize = 1 << 16
+    server: SandboxHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("sandbox: " + format, *args)
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _send(self, response: SandboxResponse) -> None:
+        payload = response.raw if response.raw is not None else _json_bytes(response.body)
+        self.send_response(response.status)
+        headers = {"Content-Type": "application/json; charset=UTF-8", **response.headers}
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _handle(self, method: str) -> None:
+        state = self.server.state
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        segments = parts.path.split("/", 2)
+        prefix = segments[1] if len(segments) > 1 else ""
+        rest = "/" + segments[2] if len(segments) > 2 else "/"
+        try:
+            if prefix == "_sandbox":
+                response = control(state, method, rest, query, body)
+            elif prefix in state.networks:
+                response = serve(
+                    state, state.networks[prefix], method, rest, query, dict(self.headers), body
+                )
+            else:
+                response = SandboxResponse(404, {"error": f"no network {prefix!r} in this sandbox"})
+        except Exception as exc:  # a sandbox bug must show up as a 500, not a hung client
+            log.exception("sandbox error on %s %s", method, parts.path)
+            response = SandboxResponse(500, {"error": f"sandbox bug: {exc!r}"})
+        self._send(response)
+
+
+def serve(
+    state: SandboxState,
+    network: SandboxNetwork,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    headers: dict[str, str],
+    body: bytes,
+) -> SandboxResponse:
+    request = SandboxRequest(method, path, query, headers, body, state.now())
+    token = network.token(request)
+    logged_query = {k: v for k, v in query.items() if k != "access_token"}
+    entry = {"network": network.name, "method": method, "path": path, "query": logged_query}
+    with state.lock:
+        state.requests.append(entry)
+    request.fired = state.fired_faults(network.name, path)
+
+    response = _fault_response(network, request, token)
+    if response is None:
+        usage, reset = network.rate.hit(token, time.monotonic())
+        if usage > network.rate.limit:
+            response = network.error("throttle", request, reset=reset, usage=usage)
+        else:
+            response = network.dispatch(request)
+            network.decorate(request, response, usage, reset)
+            corrupt = request.fault("malformed_record")
+            if corrupt is not None and response.status == 200:
+                response.body = network.corrupt(response.body, corrupt.params)
+    entry["status"] = response.status
+    return response
+
+
+def _fault_response(
+    network: SandboxNetwork, request: SandboxRequest, token: str
+) -> SandboxResponse | None:
+    if not token:
+        return network.error("unauthorized", request)
+    for kind in ("expired_token", "throttle", "server_error"):
+        fault = request.fault(kind)
+        if fault is not None:
+            return network.error(kind, request, **fault.params)
+    if request.fault("malformed_body") is not None:
+        return SandboxResponse(200, raw=b'{"data": [{"id": "1", "name": ')
+    return None
+
+
+def control(
+    state: SandboxState, method: str, path: str, query: dict[str, str], body: bytes
+) -> SandboxResponse:
+    data = json.loads(body) if body else {}
+    if path == "/health":
+        return SandboxResponse(
+            200,
+            {
+                "status": "ok",
+                "seed": state.seed,
+                "networks": sorted(state.networks),
+                "clock": state.clock.isoformat() if state.clock else None,
+                "now": state.now().isoformat(),
+            },
+        )
+    if path == "/clock" and method == "POST":
+        now = data.get("now")
+        state.clock = parse_instant(now) if now else None
+        return SandboxResponse(200, {"clock": state.clock.isoformat() if state.clock else None})
+    if path == "/faults" and method == "POST":
+        allowed = {"kind", "network", "count", "after", "path", "params"}
+        unknown = set(data) - allowed
+        if unknown or "kind" not in data:
+            return SandboxResponse(
+                400, {"error": f"fault needs 'kind'; unknown fields {sorted(unknown)}"}
+            )
+        if data.get("network") and data["network"] not in state.networks:
+            return SandboxResponse(400, {"error": f"unknown network {data['network']!r}"})
+        with state.lock:
+            state.faults.append(Fault(**data))
+        return SandboxResponse(201, {"faults": len(state.faults)})
+    if path == "/faults" and method == "DELETE":
+        with state.lock:
+            state.faults.clear()
+        return SandboxResponse(200, {"faults": 0})
+    if path == "/faults" and method == "GET":
+        return SandboxResponse(200, {"faults": [f.__dict__ for f in state.faults]})
+    if path == "/rate-limit" and method == "POST":
+        network = state.networks[data["network"]]
+        network.rate.limit = int(data.get("limit", network.rate.limit))
+        network.rate.window_seconds = float(data.get("window_seconds", network.rate.window_seconds))
+        return SandboxResponse(
+            200, {"limit": network.rate.limit, "window_seconds": network.rate.window_seconds}
+        )
+    if path == "/requests" and method == "GET":
+        net = query.get("network")
+        with state.lock:
+            rows = [r for r in state.requests if not net or r["network"] == net]
+        return SandboxResponse(200, {"requests": rows, "count": len(rows)})
+    if path == "/requests" and method == "DELETE":
+        with state.lock:
+            state.requests.clear()
+        return SandboxResponse(200, {"count": 0})
+    if path.startswith("/truth/") and method == "GET":
+        name = path[len("/truth/") :]
+        if name not in state.networks:
+            return SandboxResponse(404, {"error": f"unknown network {name!r}"})
+        as_of = parse_instant(query["as_of"]) if query.get("as_of") else state.now()
+        truth = state.networks[name].truth(
+            query["account_id"], parse_day(query["day"]), as_of, int(query.get("post_days", 28))
+        )
+        return SandboxResponse(200, truth)
+    return SandboxResponse(404, {"error": f"no control endpoint {method} {path}"})
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], state: SandboxState) -> None:
+        super().__init__(address, SandboxHandler)
+        self.state = state
+
+
+class Sandbox:
+    """Run the sandbox in a background thread (tests, `make run`) or in the foreground (CLI)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = DEFAULT_SEED,
+        clock: dt.datetime | None = None,
+    ) -> None:
+        self.state = SandboxState(seed, clock)
+        self.httpd = SandboxHTTPServer((host, port), self.state)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def base_url(self, network: str) -> str:
+        return f"{self.url}/{network}"
+
+    def start(self) -> Sandbox:
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,109 @@
+"""Reaching the warehouse: `WAREHOUSE_URL` (or the Airflow connection `social_warehouse`),
+creating the database when it is missing."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+from social_warehouse.errors import ConfigError
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/social_warehouse"
+AIRFLOW_CONN_ID = "social_warehouse"
+
+
+def warehouse_url() -> str:
+    """`WAREHOUSE_URL`, else `AIRFLOW_CONN_SOCIAL_WAREHOUSE`, else the local default."""
+    url = os.environ.get("WAREHOUSE_URL") or os.environ.get(
+        f"AIRFLOW_CONN_{AIRFLOW_CONN_ID.upper()}"
+    )
+    return normalise(url or DEFAULT_URL)
+
+
+def normalise(url: str) -> str:
+    for prefix in ("postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    if not url.startswith("postgresql://"):
+        raise ConfigError(f"WAREHOUSE_URL must start with postgresql://, got {redact(url)!r}")
+    return url
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+@dataclass(frozen=True)
+class UrlParts:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    @property
+    def is_socket(self) -> bool:
+        return self.host.startswith("/")
+
+
+def parts(url: str | None = None) -> UrlParts:
+    url = url or warehouse_url()
+    split = urlsplit(url)
+    query = parse_qs(split.query)
+    host = query.get("host", [split.hostname or "127.0.0.1"])[0]
+    return UrlParts(
+        host=host,
+        port=int(query.get("port", [split.port or 5432])[0]),
+        user=unquote(split.username or "postgres"),
+        password=unquote(split.password or ""),
+        dbname=(split.path or "/social_warehouse").lstrip("/") or "social_warehouse",
+    )
+
+
+def server_url(url: str) -> str:
+    """The same server, database `postgres` (for CREATE DATABASE)."""
+    p = parts(url)
+    return with_database(url, "postgres") if p.dbname != "postgres" else url
+
+
+def with_database(url: str, dbname: str) -> str:
+    split = urlsplit(url)
+    return split._replace(path=f"/{dbname}").geturl()
+
+
+def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
+    url = url or warehouse_url()
+    try:
+        return psycopg.connect(url, connect_timeout=10, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise ConfigError(
+            f"cannot reach the warehouse at {redact(url)}: {str(exc).strip().splitlines()[0]}. "
+            "Start PostgreSQL (make db) or point WAREHOUSE_URL at a running server"
+        ) from exc
+
+
+def ensure_database(url: str | None = None) -> bool:
+    """Create the warehouse database if it does not exist. True when it was created."""
+    url = url or warehouse_url()
+    name = parts(url).dbname
+    with connect(server_url(url), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if exists:
+            return False
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        return True
+
+
+def is_reachable(url: str) -> bool:
+    try:
+        with psycopg.connect(server_url(url), connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False

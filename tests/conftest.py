@@ -1,0 +1,84 @@
+"""Shared fixtures: a real PostgreSQL database per test session (`SW_TEST_DB`, default
+social_warehouse_test, recreated empty), an in-process sandbox, and fast client settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from social_warehouse.config import NetworkSettings, load_network_settings  # noqa: E402
+from social_warehouse.connections import ConnectionInfo  # noqa: E402
+from social_warehouse.sandbox.server import Sandbox  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def warehouse_url() -> str:
+    """An empty, migrated test database on the same server as the warehouse."""
+    import psycopg
+    from psycopg import sql
+
+    from social_warehouse.warehouse import database, embedded
+    from social_warehouse.warehouse.migrate import migrate
+
+    server = embedded.ensure_server(echo=lambda message: None)
+    name = os.environ.get("SW_TEST_DB", "social_warehouse_test")
+    url = database.with_database(server, name)
+    with psycopg.connect(database.server_url(server), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    os.environ["WAREHOUSE_URL"] = url
+    os.environ["AIRFLOW_CONN_SOCIAL_WAREHOUSE"] = url
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as server:
+        yield server
+
+
+@pytest.fixture
+def sb(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The session sandbox, reset before and after the test (faults, clock, log, rate limits)."""
+    _reset(sandbox)
+    yield sandbox
+    _reset(sandbox)
+
+
+def _reset(sandbox: Sandbox) -> None:
+    state = sandbox.state
+    state.faults.clear()
+    state.requests.clear()
+    state.clock = None
+    for network in state.networks.values():
+        network.rate.limit = 600
+        network.rate.window_seconds = 60.0
+        network.rate._calls.clear()
+
+
+def fast_settings(network: str, **overrides: object) -> NetworkSettings:
+    """The network's real settings with retries measured in milliseconds."""
+    settings = load_network_settings(network)
+    values = {"backoff_seconds": 0.01, "max_wait_seconds": 10.0, "max_retries": 3, **overrides}
+    return dataclasses.replace(settings, **values)
+
+
+def sandbox_connection(sandbox: Sandbox, network: str, token: str = "sandbox-token") -> ConnectionInfo:
+    return ConnectionInfo(f"social_{network}", sandbox.base_url(network), token=token)
+
+
+def add_fault(sandbox: Sandbox, kind: str, network: str | None = None, **fields: object) -> None:
+    from social_warehouse.sandbox.base import Fault
+
+    sandbox.state.faults.append(Fault(kind=kind, network=network, **fields))
+
+
+def replace(settings: NetworkSettings, **changes: object) -> NetworkSettings:
+    return dataclasses.replace(settings, **changes)
