@@ -82,3 +82,37 @@ def add_fault(sandbox: Sandbox, kind: str, network: str | None = None, **fields:
 
 def replace(settings: NetworkSettings, **changes: object) -> NetworkSettings:
     return dataclasses.replace(settings, **changes)
+
+
+@pytest.fixture(scope="session")
+def airflow_home(warehouse_url: str) -> str:
+    """A project-local Airflow for the tests (SQLite metadata in .run/airflow-test), migrated once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from social_warehouse import paths
+    from social_warehouse.orchestration.airflow_env import apply_airflow_env
+    from social_warehouse.orchestration.dbt_env import apply_dbt_env
+
+    home = paths.run_dir() / "airflow-test"
+    home.mkdir(exist_ok=True)
+    os.environ["AIRFLOW_HOME"] = str(home)
+    apply_airflow_env(warehouse_url)
+    apply_dbt_env(warehouse_url)
+    os.environ["DBT_USE_COLORS"] = "false"
+    if not (home / "airflow.db").exists():
+        airflow = Path(sys.executable).parent / "airflow"
+        subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True)
+    return str(home)
+
+
+@pytest.fixture(scope="session")
+def dagbag(airflow_home: str):
+    from airflow.models import DagBag
+
+    from social_warehouse import paths
+    from social_warehouse.runner import ensure_dbt_manifest
+
+    ensure_dbt_manifest(lambda message: None)
+    return DagBag(dag_folder=str(paths.project_root() / "dags"))

@@ -70,11 +70,13 @@ def test_page_insights_are_one_record_per_metric_and_pacific_day(sb):
     assert not result.rejects
 
 
-def test_windows_longer_than_ninety_days_are_split(sb):
+def test_windows_longer_than_ninety_days_are_split_even_across_dst(sb):
     sb.state.clock = CLOCK
-    client, ctx = make(sb, lookback_days=120)
+    client, ctx = make(sb, lookback_days=179)  # 2026-05-26..2026-11-20 spans the DST change
     result = PageInsights(client, ctx).collect()
-    assert len(requests_to(sb, "/insights")) == 2
+    calls = requests_to(sb, "/insights")
+    assert len(calls) == math.ceil(179 / 89)
+    assert all(int(c["query"]["until"]) - int(c["query"]["since"]) <= 7_776_000 for c in calls)
     assert {r.record_date for r in result.records} == set(ctx.metrics_window.days())
 
 

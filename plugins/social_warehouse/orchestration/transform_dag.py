@@ -85,7 +85,6 @@ def cosmos_task_group(group_id: str = "dbt") -> Any:
             test_behavior=TestBehavior.AFTER_EACH,
             emit_datasets=False,
         ),
-        operator_args={"install_deps": False},
     )
     wait_for_producer(group)
     return group

@@ -1,0 +1,25 @@
+# One image for every Airflow component and the sandbox: the project installed from uv.lock.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONUNBUFFERED=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    SOCIAL_WAREHOUSE_HOME=/opt/social-warehouse \
+    AIRFLOW_HOME=/opt/airflow \
+    DBT_SEND_ANONYMOUS_USAGE_STATS=false \
+    DO_NOT_TRACK=1
+
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 postgresql-client curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir uv \
+    && useradd --create-home --uid 50000 airflow
+
+WORKDIR /opt/social-warehouse
+COPY pyproject.toml uv.lock README.md ./
+COPY plugins ./plugins
+RUN uv sync --frozen --no-dev --no-editable && python -m compileall -q /opt/venv/lib
+COPY . .
+# The transform DAG renders from dbt's manifest: parse at build time (no database needed).
+RUN cd dbt_project && dbt parse --quiet && mkdir -p /opt/airflow && chown -R airflow /opt/airflow /opt/social-warehouse
+
+USER airflow

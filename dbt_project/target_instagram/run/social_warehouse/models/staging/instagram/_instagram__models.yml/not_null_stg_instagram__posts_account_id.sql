@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select account_id
+from "sw_dev_instagram"."staging"."stg_instagram__posts"
+where account_id is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

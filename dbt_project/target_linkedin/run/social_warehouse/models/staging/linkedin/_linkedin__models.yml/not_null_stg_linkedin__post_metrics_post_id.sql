@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select post_id
+from "sw_dev_linkedin"."staging"."stg_linkedin__post_metrics"
+where post_id is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

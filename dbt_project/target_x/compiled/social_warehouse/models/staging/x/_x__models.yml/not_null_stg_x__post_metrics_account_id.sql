@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select account_id
+from "sw_dev_x"."staging"."stg_x__post_metrics"
+where account_id is null
+
+

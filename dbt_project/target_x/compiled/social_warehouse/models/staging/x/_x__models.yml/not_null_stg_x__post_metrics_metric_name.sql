@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select metric_name
+from "sw_dev_x"."staging"."stg_x__post_metrics"
+where metric_name is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select account_id
+from "sw_dev_youtube"."staging"."stg_youtube__posts"
+where account_id is null
+
+

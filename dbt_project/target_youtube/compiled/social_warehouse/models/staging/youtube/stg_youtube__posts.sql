@@ -1,0 +1,28 @@
+with
+
+source as (
+
+    select * from "sw_dev_youtube"."raw"."youtube__videos"
+
+),
+
+renamed as (
+
+    select
+        'youtube'::text as network,
+        account_id,
+        payload -> 'contentDetails' ->> 'videoId' as post_id,
+        (payload -> 'contentDetails' ->> 'videoPublishedAt')::timestamptz as published_at,
+        record_date as published_date,
+        'video'::text as post_type,
+        payload -> 'snippet' ->> 'title' as post_text,
+        'https://www.youtube.com/watch?v=' || (payload -> 'contentDetails' ->> 'videoId') as permalink,
+        load_date,
+        load_id,
+        extracted_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select metric_name
+from "sw_dev_youtube"."staging"."stg_youtube__post_metrics"
+where metric_name is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

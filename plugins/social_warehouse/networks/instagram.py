@@ -1,0 +1,590 @@
+"""Instagram Business accounts on the Graph API (Facebook Login variant, `graph.facebook.com`):
+the account object (followers total), account insights per day in the two request shapes
+Instagram demands, the media list (newest first, cursor paging, stopped once it reaches posts
+older than the post window) and lifetime media insights asked per media type, 50 media per call.
+
+Instagram quirks this module absorbs:
+- `period=day` series (reach, follower_count) take at most 30 days (2,592,000 s) per call;
+  follower_count only exists for the last 30 days, so older days load without it, with a warning.
+- views, likes, profile_views... only exist as `metric_type=total_value`: one total over
+  since..until, so they are asked one day per call to get daily values.
+- media insights metrics depend on the media type: one incompatible metric fails the whole
+  batch with `(#100) Incompatible metric (...) with the media`.
+- media posted before the account became a business account has no insights (subcode 2108006).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from social_warehouse import registry
+from social_warehouse.connector.client import Request, Response
+from social_warehouse.connector.metrics import call_dropping_invalid
+from social_warehouse.connector.paging import NextUrlPaginator, dig
+from social_warehouse.connector.spec import NetworkSpec
+from social_warehouse.connector.streams import (
+    LoadContext,
+    ParseResult,
+    Record,
+    Reject,
+    Stream,
+    StreamKind,
+    contract_violation,
+)
+from social_warehouse.errors import ApiError, InvalidMetricError
+from social_warehouse.networks._graph import GraphClient
+from social_warehouse.networks.facebook_pages import merge_batches
+from social_warehouse.timeutil import day_start, local_day, parse_instant
+
+# Account metrics that only exist as a window total (`metric_type=total_value`). Anything else
+# the registry names is asked as a `period=day` series; a metric Meta moves to total_value is
+# learned from its #100 answer (see AccountInsights._series_call).
+TOTAL_VALUE_METRICS = frozenset(
+    {
+        "views",
+        "profile_views",
+        "accounts_engaged",
+        "total_interactions",
+        "likes",
+        "comments",
+        "shares",
+        "saves",
+        "replies",
+        "website_clicks",
+        "profile_links_taps",
+    }
+)
+# Series metrics Instagram serves for the last 30 days only.
+HISTORY_LIMITED = frozenset({"follower_count"})
+
+# Lifetime media metrics each media type reports (Meta's insights reference, checked against
+# "Incompatible metric" answers). Feed images and carousels take likes and comments from the
+# media object's like_count / comments_count instead. A type missing here gets every metric
+# and loses the incompatible ones by bisection.
+_FEED = frozenset({"views", "reach", "saved", "total_interactions"})
+_VIDEO = frozenset({"views", "reach", "saved", "shares", "likes", "comments", "total_interactions"})
+METRICS_BY_KIND: dict[str, frozenset[str]] = {
+    "IMAGE": _FEED,
+    "CAROUSEL_ALBUM": _FEED,
+    "REELS": _VIDEO,
+    "VIDEO": _VIDEO,
+    "STORY": frozenset({"views", "reach", "shares", "replies", "navigation"}),
+}
+UNKNOWN_KIND = "UNKNOWN"
+KINDS_STATE = "media.kinds"  # ctx.state key: media id -> media kind, left by the media stream
+
+_TOTAL_VALUE_NEEDED = re.compile(
+    r"metrics? \(([a-z0-9_, ]+)\) should be specified with parameter metric_type=total_value"
+)
+_HISTORY_LIMIT = re.compile(r"only supports querying data for the last \d+ days")
+PRE_CONVERSION_SUBCODE = 2108006
+PERMISSION_CODES = {10, *range(200, 300)}
+
+
+class MediaInsightsUnavailableError(ApiError):
+    """Instagram keeps no insights for media posted before the account was converted to a
+    business account (subcode 2108006): that media is skipped, the others load."""
+
+
+class InstagramClient(GraphClient):
+    network = "instagram"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # What this run learned about the API, kept for the next accounts of the same run.
+        self.dropped_metrics: set[str] = set()
+        self.dropped_by_kind: dict[str, set[str]] = {}
+        self.total_value_learned: set[str] = set()
+
+    def classify_error(self, response: Response) -> ApiError | None:
+        error = super().classify_error(response)
+        if error is None or type(error) is not ApiError:
+            return error
+        body = response.body.get("error") if isinstance(response.body, dict) else None
+        details = body if isinstance(body, dict) else {}
+        common = {"status": error.status, "code": error.code, "url": error.url}
+        if details.get("error_subcode") == PRE_CONVERSION_SUBCODE:
+            title = details.get("error_user_title") or "Media posted before business conversion"
+            return MediaInsightsUnavailableError(self.network, str(title), **common)
+        conn = self.conn.conn_id
+        if error.code in PERMISSION_CODES:
+            error.hint = (
+                f"The token in Airflow connection {conn!r} lacks a permission: it needs "
+                "instagram_basic, instagram_manage_insights, pages_show_list and "
+                "pages_read_engagement. Grant them, renew the token, then rerun"
+            )
+        elif details.get("error_subcode") == 33:
+            error.hint = (
+                "Check the account id in config/accounts.yml: it must be the Instagram business "
+                "account id (17841...), not the Facebook Page id, and the token in "
+                f"{conn!r} must have access to it"
+            )
+        elif "between since and until" in error.api_message:
+            error.hint = (
+                "Lower extra.insights_window_days for instagram in config/networks.yml "
+                "(Instagram accepts at most 30 days per insights call)"
+            )
+        return error
+
+
+def _unix(instant: dt.datetime) -> int:
+    return int(instant.timestamp())
+
+
+def insight_value(metric: dict[str, Any]) -> Any:
+    """The number an insights metric object carries, in either shape: `total_value.value`
+    (metric_type=total_value) or the first `values` entry (day series, lifetime media metrics).
+    Reading a total_value object as a `values` list finds nothing, which other connectors
+    turned into zeros."""
+    total = metric.get("total_value")
+    if isinstance(total, dict):
+        return total.get("value")
+    values = metric.get("values")
+    if isinstance(values, list) and values and isinstance(values[0], dict):
+        return values[0].get("value")
+    return None
+
+
+def total_value_needed(message: str) -> list[str]:
+    """Metric names an error says must be asked with metric_type=total_value."""
+    match = _TOTAL_VALUE_NEEDED.search(message)
+    return [m.strip() for m in match.group(1).split(",") if m.strip()] if match else []
+
+
+def is_history_limit(message: str) -> bool:
+    """The error for follower_count days older than the 30 days Instagram keeps."""
+    return bool(_HISTORY_LIMIT.search(message))
+
+
+def window_chunks(days: list[dt.date], tz: str, max_seconds: int) -> list[list[dt.date]]:
+    """Consecutive days cut so that since..until (local midnights) never spans more than
+    `max_seconds`: 30 local days across a DST change are 30 days and an hour, which the API
+    rejects."""
+    chunks: list[list[dt.date]] = []
+    for day in days:
+        if chunks:
+            current = chunks[-1]
+            span = day_start(day + dt.timedelta(days=1), tz) - day_start(current[0], tz)
+            if span.total_seconds() <= max_seconds:
+                current.append(day)
+                continue
+        chunks.append([day])
+    return chunks
+
+
+def media_kind(item: dict[str, Any]) -> str:
+    """REELS and STORY by product type (a reel's media_type is VIDEO), else the media type."""
+    product = item.get("media_product_type")
+    if product in ("REELS", "STORY"):
+        return str(product)
+    return str(item.get("media_type") or UNKNOWN_KIND)
+
+
+def metrics_for_kind(kind: str, metrics: list[str]) -> list[str]:
+    supported = METRICS_BY_KIND.get(kind)
+    return [m for m in metrics if supported is None or m in supported]
+
+
+class Account(Stream):
+    """`GET /{ig-user-id}?fields=...`: the account object, one record per load; its
+    followers_count is the total at the end of the last closed day."""
+
+    name = "account"
+    kind = StreamKind.ACCOUNT_SNAPSHOT
+    path = "{version}/{account_id}"
+    fields = ("id", "username", "name", "followers_count", "follows_count", "media_count")
+    contract = {"id": str, "followers_count": int}
+
+    def params(self) -> dict[str, Any]:
+        return {"fields": ",".join(self.fields)}
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = ParseResult()
+        violation = contract_violation(body, cls.contract)
+        if violation:
+            result.rejects.append(Reject(violation, body))
+        elif str(body["id"]) != ctx.account_id:
+            result.rejects.append(
+                Reject(f"answer is for account {body['id']}, not {ctx.account_id}", body)
+            )
+        else:
+            result.records.append(Record(str(body["id"]), ctx.day, body))
+        return result
+
+
+class AccountInsights(Stream):
+    """`GET /{ig-user-id}/insights`: one record per metric and day. Series metrics come in
+    windows of at most 30 days and are cut into one record per day (the metric object with
+    `values` reduced to that day's entry); total_value metrics are asked one day per call and
+    each metric object is kept as it came."""
+
+    name = "account_insights"
+    kind = StreamKind.ACCOUNT_DAILY
+    path = "{version}/{account_id}/insights"
+    key = ("name", "day")
+    contract = {"name": str, "period": str}
+    total_value_metrics: ClassVar[frozenset[str]] = TOTAL_VALUE_METRICS
+    history_limited: ClassVar[frozenset[str]] = HISTORY_LIMITED
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unserved: dict[str, list[dt.date]] = {}  # history-limited metric -> days skipped
+
+    @property
+    def api(self) -> InstagramClient:
+        return self.client  # type: ignore[return-value]
+
+    def _is_total(self, metric: str) -> bool:
+        return metric in self.total_value_metrics or metric in self.api.total_value_learned
+
+    def fetch(self) -> Iterator[ParseResult]:
+        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
+        days = self.window.days()
+        max_seconds = int(self.ctx.settings.extra.get("insights_window_days", 30)) * 86400
+        served = ParseResult()
+        for chunk in window_chunks(days, self.ctx.settings.timezone, max_seconds):
+            series = [m for m in metrics if not self._is_total(m)]
+
+            def series_call(names: list[str], chunk: list[dt.date] = chunk) -> list[Any]:
+                return self._series_call(chunk, names)
+
+            for bodies in call_dropping_invalid(
+                series, series_call, self.ctx, self.api.dropped_metrics
+            ):
+                for body in bodies:
+                    result = self.parse(body, self.ctx)
+                    served.extend(result)
+                    yield result
+        limited = [
+            m for m in metrics if m in self.history_limited and m not in self.api.dropped_metrics
+        ]
+        self._warn_unserved(served, limited)
+        totals = [m for m in metrics if self._is_total(m)]
+        for day in days:
+
+            def total_call(names: list[str], day: dt.date = day) -> Any:
+                return self._get([day], names, total=True)
+
+            for body in call_dropping_invalid(
+                totals, total_call, self.ctx, self.api.dropped_metrics
+            ):
+                yield self.parse(body, self.ctx, day=day)
+
+    def _get(self, days: list[dt.date], names: list[str], *, total: bool = False) -> Any:
+        tz = self.ctx.settings.timezone
+        params: dict[str, Any] = {
+            "metric": ",".join(names),
+            "period": "day",
+            "since": _unix(day_start(days[0], tz)),
+            "until": _unix(day_start(days[-1] + dt.timedelta(days=1), tz)),
+        }
+        if total:
+            params["metric_type"] = "total_value"
+        path = self.path.format(
+            account_id=self.ctx.account_id, version=self.ctx.settings.api_version
+        )
+        return self.api.get(path, params)
+
+    def _series_call(self, chunk: list[dt.date], names: list[str]) -> list[Any]:
+        """One series call; survives the two #100 answers that are not about a bad metric: a
+        metric that must be asked as total_value (moved there), and follower_count days older
+        than Instagram keeps (the older days are left out)."""
+        names = [n for n in names if not self._is_total(n)]
+        if not names:
+            return []
+        try:
+            return [self._get(chunk, names)]
+        except InvalidMetricError as exc:
+            needs_total = [n for n in total_value_needed(exc.api_message) if n in names]
+            if needs_total:
+                self.api.total_value_learned.update(needs_total)
+                self.ctx.warn(
+                    f"{', '.join(needs_total)} must be asked with metric_type=total_value "
+                    f"({exc.api_message}); now asked one day per call. Add them to "
+                    "TOTAL_VALUE_METRICS in plugins/social_warehouse/networks/instagram.py"
+                )
+                return self._series_call(chunk, names)
+            limited = [n for n in names if n in self.history_limited]
+            if not (limited and is_history_limit(exc.api_message)):
+                raise
+            rest = [n for n in names if n not in self.history_limited]
+            bodies = self._recent_days(chunk, limited)
+            return bodies + (self._series_call(chunk, rest) if rest else [])
+
+    def _recent_days(self, chunk: list[dt.date], names: list[str]) -> list[Any]:
+        """The newest days of `chunk` the history-limited metrics are still served for: the
+        limit is a date, so binary search the oldest day that answers (~5 calls for 30 days)."""
+        failed, served, body = 0, len(chunk), None  # chunk[0:] failed; chunk[len:] is empty
+        while served - failed > 1:
+            middle = (failed + served) // 2
+            try:
+                answer = self._get(chunk[middle:], names)
+            except InvalidMetricError as exc:
+                if not is_history_limit(exc.api_message):
+                    raise
+                failed = middle
+            else:
+                served, body = middle, answer
+        for name in names:
+            self.unserved.setdefault(name, []).extend(chunk[:served])
+        return [body] if body is not None else []
+
+    def _warn_unserved(self, served: ParseResult, limited: list[str]) -> None:
+        """Warn about history-limited metrics that did not come back for days other series
+        metrics have: refused as too old, or silently empty (accounts under 100 followers)."""
+        have = {(r.payload.get("name"), r.record_date) for r in served.records}
+        days_served = {day for _, day in have}
+        for name in limited:
+            refused = sorted(self.unserved.get(name, []))
+            if refused:
+                self.ctx.warn(
+                    f"{name} is only served for the last 30 days: {refused[0]}..{refused[-1]} "
+                    f"loaded without it. Those days keep the {name} values earlier loads saved; "
+                    "schedule loads daily so none is lost"
+                )
+            empty = sorted(d for d in days_served if (name, d) not in have and d not in refused)
+            if empty:
+                self.ctx.warn(
+                    f"{name} came back empty for {empty[0]}..{empty[-1]} while other metrics "
+                    "have values: Instagram leaves it out for accounts under 100 followers"
+                )
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext, day: dt.date | None = None) -> ParseResult:
+        """Both answer shapes: series objects (`values` with `end_time`) become one record per
+        day; total_value objects (no date inside) are records of `day`, the day they were asked
+        for."""
+        result = ParseResult()
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            result.rejects.append(Reject("no 'data' list in the insights answer", body))
+            return result
+        for metric in data:
+            violation = contract_violation(metric, cls.contract)
+            if violation:
+                result.rejects.append(Reject(violation, metric))
+            elif "total_value" in metric:
+                result.extend(cls._parse_total(metric, day))
+            elif isinstance(metric.get("values"), list):
+                result.extend(cls._parse_series(metric, ctx))
+            else:
+                result.rejects.append(
+                    Reject(f"{metric['name']}: neither 'values' nor 'total_value'", metric)
+                )
+        return result
+
+    @staticmethod
+    def _parse_total(metric: dict[str, Any], day: dt.date | None) -> ParseResult:
+        result = ParseResult()
+        name = metric["name"]
+        if day is None:
+            result.rejects.append(Reject(f"{name}: total_value without the day asked", metric))
+        elif not _is_number(insight_value(metric)):
+            problem = contract_violation(metric, {"total_value.value": (int, float)})
+            result.rejects.append(Reject(f"{name}: {problem}", metric))
+        else:
+            result.records.append(Record(f"{name}|{day}", day, metric))
+        return result
+
+    @staticmethod
+    def _parse_series(metric: dict[str, Any], ctx: LoadContext) -> ParseResult:
+        result = ParseResult()
+        name = metric["name"]
+        head = {k: v for k, v in metric.items() if k != "values"}
+        for entry in metric["values"]:
+            one = {**head, "values": [entry]}
+            problem = contract_violation(entry, {"end_time": str, "value": (int, float)})
+            if problem:
+                result.rejects.append(Reject(f"{name}: {problem}", one))
+                continue
+            try:
+                end = parse_instant(entry["end_time"])
+            except ValueError:
+                result.rejects.append(Reject(f"{name}: unreadable end_time", one))
+                continue
+            # end_time is the end of the day: Pacific midnight in UTC
+            day = local_day(end, ctx.settings.timezone) - dt.timedelta(days=1)
+            result.records.append(Record(f"{name}|{day}", day, one))
+        return result
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class Media(Stream):
+    """`GET /{ig-user-id}/media`: media newest first with their like and comment counts. The
+    edge has no date filter, so paging stops at the first page that reaches media older than
+    the post window, and media outside the window are left out."""
+
+    name = "media"
+    kind = StreamKind.POSTS
+    path = "{version}/{account_id}/media"
+    fields = (
+        "id",
+        "caption",
+        "media_type",
+        "media_product_type",
+        "timestamp",
+        "permalink",
+        "like_count",
+        "comments_count",
+    )
+    contract = {"id": str, "timestamp": str, "media_type": str}
+    paginator = NextUrlPaginator()
+
+    def params(self) -> dict[str, Any]:
+        return {"fields": ",".join(self.fields), "limit": self.ctx.settings.page_size}
+
+    @classmethod
+    def record_date(cls, item: dict[str, Any], ctx: LoadContext) -> dt.date:
+        return local_day(parse_instant(item["timestamp"]), ctx.settings.timezone)
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = super().parse(body, ctx)
+        result.records = [r for r in result.records if r.record_date in ctx.posts_window]
+        return result
+
+    def client_paginate(self, request: Request, body: Any) -> Request | None:
+        if reached_older_media(body, self.ctx):
+            return None
+        return super().client_paginate(request, body)
+
+    def collect(self) -> ParseResult:
+        total = super().collect()
+        self.ctx.state[KINDS_STATE] = {r.key: media_kind(r.payload) for r in total.records}
+        return total
+
+
+def reached_older_media(body: Any, ctx: LoadContext) -> bool:
+    """True when this page holds media published before the post window: the list is newest
+    first, so every later page is older still."""
+    start = day_start(ctx.posts_window.start, ctx.settings.timezone)
+    items = dig(body, "data")
+    for item in items if isinstance(items, list) else []:
+        stamp = item.get("timestamp") if isinstance(item, dict) else None
+        try:
+            if isinstance(stamp, str) and parse_instant(stamp) < start:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+class MediaInsights(Stream):
+    """Lifetime insights of the media the media stream kept, grouped by media type so each call
+    asks only the metrics that type reports: `GET /?ids=a,b,...&fields=insights.metric(...)`,
+    at most 50 media per call. One record per media."""
+
+    name = "media_insights"
+    kind = StreamKind.POST_METRICS
+    path = "{version}/"
+    parent = "media"
+    contract = {"id": str, "insights.data": list}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unavailable: set[str] = set()
+
+    @property
+    def api(self) -> InstagramClient:
+        return self.client  # type: ignore[return-value]
+
+    def fetch(self) -> Iterator[ParseResult]:
+        ids: list[str] = self.ctx.state.get(self.parent or "", [])
+        kinds: dict[str, str] = self.ctx.state.get(KINDS_STATE, {})
+        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
+        per_call = min(int(self.ctx.settings.extra.get("media_ids_per_call", 50)), 50)
+        by_kind: dict[str, list[str]] = {}
+        for media_id in ids:
+            by_kind.setdefault(kinds.get(media_id, UNKNOWN_KIND), []).append(media_id)
+        for kind, kind_ids in by_kind.items():
+            wanted = metrics_for_kind(kind, metrics)
+            dropped = self.api.dropped_by_kind.setdefault(kind, set())
+            for start in range(0, len(kind_ids), per_call):
+                batch = kind_ids[start : start + per_call]
+
+                def call(names: list[str], batch: list[str] = batch) -> dict[str, Any]:
+                    return self._batch(batch, names)
+
+                bodies = call_dropping_invalid(
+                    wanted, call, self.ctx, dropped, what=f"metric for {kind} media"
+                )
+                yield self.parse(merge_batches(bodies), self.ctx)
+
+    def _batch(self, ids: list[str], names: list[str]) -> dict[str, Any]:
+        """One `?ids=` call; media without insights (posted before the business conversion)
+        fail the whole batch, so halve it until the culprit stands alone and skip it."""
+        ids = [i for i in ids if i not in self.unavailable]
+        if not ids:
+            return {}
+        path = self.path.format(version=self.ctx.settings.api_version)
+        params = {"ids": ",".join(ids), "fields": f"insights.metric({','.join(names)})"}
+        try:
+            return self.api.get(path, params)
+        except MediaInsightsUnavailableError as exc:
+            if len(ids) == 1:
+                self.unavailable.add(ids[0])
+                self.ctx.warn(
+                    f"media {ids[0]} has no insights ({exc.api_message}): it was posted before "
+                    "the account became a business account; its lifetime metrics are skipped"
+                )
+                return {}
+            middle = len(ids) // 2
+            return {**self._batch(ids[:middle], names), **self._batch(ids[middle:], names)}
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = ParseResult()
+        if not isinstance(body, dict):
+            result.rejects.append(Reject("expected an object keyed by media id", body))
+            return result
+        for media_id, item in body.items():
+            violation = contract_violation(item, cls.contract)
+            if violation:
+                result.rejects.append(Reject(violation, item, key=str(media_id)))
+                continue
+            result.records.append(Record(str(item["id"]), ctx.day, item))
+        return result
+
+
+NETWORK = NetworkSpec(
+    name="instagram",
+    title="Instagram",
+    client_class=InstagramClient,
+    streams=(Account, AccountInsights, Media, MediaInsights),
+    defaults={
+        "connection_id": "social_instagram",
+        # v22+ is where views replaced impressions/plays; v25 is what facebook_pages uses, so
+        # one Meta app upgrade moves both networks together.
+        "api_version": "v25.0",
+        # Meta reports Instagram account days in Pacific time (end_time at Pacific midnight).
+        "timezone": "America/Los_Angeles",
+        # Day metrics are revised for about 48 h after the day closes: re-reading the last 3
+        # days lets the revisions settle. Costs 1 series call + 3 total_value calls per load.
+        "lookback_days": 3,
+        # Reels keep gaining views for weeks; 28 days of lifetime snapshots cover the growth
+        # that matters and keep the media list to one or two pages thanks to the early stop.
+        "post_lookback_days": 28,
+        # Instagram BUC allows ~4800 calls x impressions per 24 h per account; two accounts at
+        # once stay far below it and leave room for facebook_pages on the same Meta app.
+        "pool_slots": 2,
+        # The media edge's own default page; the early stop makes larger pages pointless.
+        "page_size": 25,
+        # Daily loads; a day late is a warning, like the other Meta network.
+        "freshness_sla_hours": 36,
+        # A day is served as soon as it closes in Pacific time (then revised).
+        "data_lag_days": 0,
+        "extra": {
+            # Instagram's cap on since..until for insights (2,592,000 s); lower it if Meta does.
+            "insights_window_days": 30,
+            # ?ids= accepts at most 50 objects per call.
+            "media_ids_per_call": 50,
+        },
+    },
+)

@@ -1,0 +1,476 @@
+"""LinkedIn organization pages (Community Management API, `https://api.linkedin.com/rest/`):
+organic share statistics and follower gains per UTC day, the follower total, the page's posts,
+and the posts' lifetime share statistics.
+
+LinkedIn answers fixed statistics objects (`totalShareStatistics`, `followerGains`), so nothing is
+requested by metric name: the registry only maps the fields in dbt. Its `engagement` field is a
+rate, kept in raw and registered as `engagement_rate_native`, never summed into engagements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from social_warehouse.connector.client import ApiClient, Request, Response
+from social_warehouse.connector.paging import OffsetPaginator, dig
+from social_warehouse.connector.spec import NetworkSpec
+from social_warehouse.connector.streams import (
+    LoadContext,
+    ParseResult,
+    Record,
+    Reject,
+    Stream,
+    StreamKind,
+    contract_violation,
+)
+from social_warehouse.errors import (
+    ApiError,
+    ApiVersionError,
+    QuotaExceededError,
+    RateLimitError,
+    TransientApiError,
+)
+from social_warehouse.timeutil import day_start, local_day
+
+DAY_MS = 86_400_000
+FOLLOWER_EDGE = "COMPANY_FOLLOWED_BY_MEMBER"
+POST_KINDS = (("shares", "urn:li:share:"), ("ugcPosts", "urn:li:ugcPost:"))
+DAILY_LIMIT = re.compile(r"\bDAY limit\b", re.IGNORECASE)
+RETENTION = re.compile(r"12[- ]month|retention", re.IGNORECASE)
+TOKEN_CODES = {
+    "EXPIRED_ACCESS_TOKEN": "access token expired (LinkedIn access tokens last 60 days)",
+    "REVOKED_ACCESS_TOKEN": "access token revoked by the member who granted it",
+    "INVALID_ACCESS_TOKEN": "access token invalid",
+}
+TOKEN_HINT = (
+    " LinkedIn access tokens last 60 days and refresh tokens 365 days: exchange the refresh "
+    "token at https://www.linkedin.com/oauth/v2/accessToken (grant_type=refresh_token), or have "
+    "a page ADMINISTRATOR authorize the app again (scopes rw_organization_admin, "
+    "r_organization_social) once the refresh token has expired too"
+)
+
+
+class TimeRangeError(ApiError):
+    """LinkedIn refused the days asked for: they are outside its rolling 12-month window."""
+
+
+def org_urn(account_id: str) -> str:
+    return f"urn:li:organization:{account_id}"
+
+
+def encode(urn: str) -> str:
+    """A URN as a Rest.li 2.0 value: its colons percent-encoded, nothing else touched."""
+    return quote(urn, safe="")
+
+
+def day_ms(day: dt.date) -> int:
+    """Milliseconds at 00:00 UTC: LinkedIn's DAY buckets are UTC days whatever the page's zone."""
+    return int(day_start(day, "UTC").timestamp()) * 1000
+
+
+def ms_day(value: int, tz: str = "UTC") -> dt.date:
+    return local_day(dt.datetime.fromtimestamp(value / 1000, dt.UTC), tz)
+
+
+def server_now(headers: dict[str, str]) -> dt.datetime:
+    """The API's clock from the `Date` header (our own clock when it is missing or unreadable)."""
+    value = next((v for k, v in headers.items() if k.lower() == "date"), None)
+    try:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        parsed = None
+    return parsed.astimezone(dt.UTC) if parsed else dt.datetime.now(dt.UTC)
+
+
+def numeric_problem(item: dict[str, Any], field: str) -> str | None:
+    """A statistics object must hold numbers only: a string or boolean counter would load as
+    NULL or 1 and silently falsify the day."""
+    values = item.get(field)
+    if not isinstance(values, dict):
+        return f"field '{field}' is not an object"
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"field '{field}.{name}' is {type(value).__name__}, expected a number"
+    return None
+
+
+class LinkedInClient(ApiClient):
+    """Bearer token plus the two headers every call needs: `LinkedIn-Version` (from
+    settings.api_version, so a sunset version is a config change) and the Rest.li 2.0 protocol."""
+
+    network = "linkedin"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pace = 0.0  # seconds to pause after each call since LinkedIn last threw a bare 429
+
+    def auth_headers(self) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {self.conn.token}",
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        if self.settings.api_version:
+            # YAML reads an unquoted 202609 as a number: the header wants the digits either way
+            headers["LinkedIn-Version"] = str(self.settings.api_version)
+        return headers
+
+    def classify_error(self, response: Response) -> ApiError | None:
+        if response.status < 400:
+            return None
+        body = response.body if isinstance(response.body, dict) else {}
+        code = body.get("code")
+        message = str(body.get("message") or response.body or "no error message")[:300]
+        common: dict[str, Any] = {
+            "status": response.status,
+            "code": code or body.get("serviceErrorCode"),
+            "url": response.url,
+        }
+        if response.status == 401 or code in TOKEN_CODES:
+            error = self.auth_error(
+                f"{TOKEN_CODES.get(str(code), 'token rejected')}: {message}", **common
+            )
+            error.hint = (error.hint or "") + "." + TOKEN_HINT
+            return error
+        if response.status == 426 or code in ("NONEXISTENT_VERSION", "VERSION_MISSING"):
+            return self.version_error(message, response, common)
+        if response.status == 429:
+            if DAILY_LIMIT.search(message):
+                return self.quota_error(message, response, common)
+            # infrastructure protection: back off now and keep a slower pace for a while
+            self.pace = max(self.pace * 2, self.settings.backoff_seconds)
+            return RateLimitError(self.network, f"throttled (short-term): {message}", **common)
+        if response.status >= 500:
+            return TransientApiError(self.network, message, **common)
+        if response.status == 400 and RETENTION.search(message):
+            return TimeRangeError(self.network, message, **common)
+        if response.status == 403:
+            return ApiError(
+                self.network,
+                message,
+                hint=(
+                    "The member behind the token needs the ADMINISTRATOR role on this page and "
+                    "the app the rw_organization_admin and r_organization_social scopes; check "
+                    "the organization id in config/accounts.yml"
+                ),
+                **common,
+            )
+        if response.status == 404:
+            return ApiError(
+                self.network,
+                message,
+                hint="Check the organization id for linkedin in config/accounts.yml",
+                **common,
+            )
+        return ApiError(self.network, message, **common)
+
+    def version_error(
+        self, message: str, response: Response, common: dict[str, Any]
+    ) -> ApiVersionError:
+        now = server_now(response.headers)
+        previous = (now.replace(day=1) - dt.timedelta(days=1)).strftime("%Y%m")
+        sent = self.settings.api_version or "no LinkedIn-Version header"
+        return ApiVersionError(
+            self.network,
+            f"LinkedIn refused API version {sent}: {message}",
+            hint=(
+                "set api_version for linkedin in config/networks.yml to an active YYYYMM version "
+                f'(LinkedIn serves about the last 12 monthly versions, e.g. "{previous}"; '
+                "quote it), check the release notes for breaking changes, then rerun"
+            ),
+            **common,
+        )
+
+    def quota_error(
+        self, message: str, response: Response, common: dict[str, Any]
+    ) -> QuotaExceededError:
+        now = server_now(response.headers)
+        reset = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
+        left = int((reset - now).total_seconds()) // 60
+        return QuotaExceededError(
+            self.network,
+            f"daily limit reached: {message}",
+            resets_at=reset.isoformat(),
+            hint=(
+                f"LinkedIn daily limits reset at 00:00 UTC: next reset {reset:%Y-%m-%d %H:%M} UTC, "
+                f"in {left // 60}h{left % 60:02d}m. The load stopped instead of waiting; rerun the "
+                "task after the reset. If it recurs, lower pool_slots or post_lookback_days for "
+                "linkedin in config/networks.yml or ask LinkedIn for a higher limit"
+            ),
+            **common,
+        )
+
+    def proactive_wait(self, response: Response) -> float:
+        """LinkedIn sends no usage headers, so the only early signal is a bare 429: after one,
+        pause between calls, halving the pause on every success until it is negligible."""
+        if self.pace <= 0:
+            return 0.0
+        pause = self.pace
+        self.pace = pause / 2 if pause / 2 >= self.settings.backoff_seconds / 4 else 0.0
+        return pause
+
+
+# --- daily statistics ---------------------------------------------------------------------------
+class TimeBoundStatistics(Stream):
+    """`GET /rest/<endpoint>?q=organizationalEntity&organizationalEntity=<urn>&timeIntervals=
+    (timeRange:(start:<ms>,end:<ms>),timeGranularityType:DAY)`: one element per UTC day, each
+    kept as one record. Days before LinkedIn's rolling 12-month window are refused (400): the
+    oldest loadable day is found by bisection, the older ones skipped with a warning."""
+
+    kind = StreamKind.ACCOUNT_DAILY
+    endpoint: ClassVar[str]
+    stats_field: ClassVar[str]
+    records_path = "elements"
+    contract: ClassVar[dict[str, Any]] = {"timeRange.start": int, "timeRange.end": int}
+
+    def url(self, first: dt.date, last: dt.date) -> str:
+        # Built by hand: Rest.li 2.0 structure characters must reach LinkedIn unencoded
+        return (
+            f"rest/{self.endpoint}?q=organizationalEntity"
+            f"&organizationalEntity={encode(org_urn(self.ctx.account_id))}"
+            f"&timeIntervals=(timeRange:(start:{day_ms(first)},"
+            f"end:{day_ms(last + dt.timedelta(days=1))}),timeGranularityType:DAY)"
+        )
+
+    def fetch(self) -> Iterator[ParseResult]:
+        days = self.window.days()
+        body, skipped = self.within_retention(days)
+        if skipped:
+            self.ctx.warn(
+                f"{self.name}: {len(skipped)} day(s) {skipped[0]}..{skipped[-1]} are outside "
+                "LinkedIn's rolling 12-month statistics window and were not loaded (LinkedIn "
+                "keeps no older daily statistics)"
+            )
+        if body is not None:
+            yield self.parse(body, self.ctx)
+
+    def within_retention(self, days: list[dt.date]) -> tuple[Any, list[dt.date]]:
+        """(answer for the longest loadable tail of `days`, the refused older days)."""
+        try:
+            return self.client.get(self.url(days[0], days[-1])), []
+        except TimeRangeError:
+            pass
+        # The refusal depends on the start only: find the first day a request may start at.
+        low, high, body = 1, len(days), None
+        while low < high:
+            middle = (low + high) // 2
+            try:
+                candidate = self.client.get(self.url(days[middle], days[-1]))
+            except TimeRangeError:
+                low = middle + 1
+                continue
+            body, high = candidate, middle
+        return body, days[:low]
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = ParseResult()
+        items = body.get("elements") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            result.rejects.append(Reject("no 'elements' list in the statistics answer", body))
+            return result
+        for item in items:
+            problem = contract_violation(item, cls.contract) or numeric_problem(
+                item, cls.stats_field
+            )
+            if problem:
+                result.rejects.append(Reject(problem, item))
+                continue
+            day = ms_day(item["timeRange"]["start"])
+            result.records.append(Record(day.isoformat(), day, item))
+        return result
+
+
+class ShareStatistics(TimeBoundStatistics):
+    """Organic share statistics per day (sponsored activity is not counted by this endpoint)."""
+
+    name = "share_statistics"
+    endpoint = "organizationalEntityShareStatistics"
+    stats_field = "totalShareStatistics"
+
+
+class FollowerStatistics(TimeBoundStatistics):
+    """Follower gains per day, organic and paid (LinkedIn reports no unfollows)."""
+
+    name = "follower_statistics"
+    endpoint = "organizationalEntityFollowerStatistics"
+    stats_field = "followerGains"
+
+
+class NetworkSize(Stream):
+    """`GET /rest/networkSizes/<organization urn>?edgeType=COMPANY_FOLLOWED_BY_MEMBER`: the
+    follower total now, which describes the load day (the last closed day)."""
+
+    name = "network_size"
+    kind = StreamKind.ACCOUNT_SNAPSHOT
+    contract: ClassVar[dict[str, Any]] = {"firstDegreeSize": int}
+
+    def requests(self) -> Iterator[Request]:
+        path = f"rest/networkSizes/{encode(org_urn(self.ctx.account_id))}"
+        yield Request("GET", path, {"edgeType": FOLLOWER_EDGE})
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = ParseResult()
+        violation = contract_violation(body, cls.contract)
+        if violation:
+            result.rejects.append(Reject(violation, body))
+        else:
+            result.records.append(Record("firstDegreeSize", ctx.day, body))
+        return result
+
+
+# --- posts ------------------------------------------------------------------------------------
+class Posts(Stream):
+    """`GET /rest/posts?author=<urn>&q=author&sortBy=LAST_MODIFIED&start=&count=`, keeping posts
+    published inside the post window. The list is sorted by last modification, so an old post
+    edited recently shows up early: it is skipped, not a reason to stop. Paging stops once a page
+    reaches posts last modified before the window, since nothing after them can be newer."""
+
+    name = "posts"
+    kind = StreamKind.POSTS
+    path = "rest/posts"
+    records_path = "elements"
+    contract: ClassVar[dict[str, Any]] = {"id": str, "publishedAt": int}
+    paginator = OffsetPaginator("start", "count", total_path="paging.total")
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "author": org_urn(self.ctx.account_id),
+            "q": "author",
+            "sortBy": "LAST_MODIFIED",
+            "count": self.ctx.settings.page_size,
+            "start": 0,
+        }
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = ParseResult()
+        items = body.get("elements") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            result.rejects.append(Reject("no 'elements' list in the posts answer", body))
+            return result
+        window = ctx.posts_window
+        for item in items:
+            if isinstance(item, dict) and item.get("lifecycleState", "PUBLISHED") != "PUBLISHED":
+                continue  # drafts and posts still processing have no statistics yet
+            violation = contract_violation(item, cls.contract)
+            if violation:
+                result.rejects.append(Reject(violation, item, key=_key(item)))
+                continue
+            day = ms_day(item["publishedAt"], ctx.settings.timezone)
+            if day in window:
+                result.records.append(Record(item["id"], day, item))
+        return result
+
+    def client_paginate(self, request: Request, body: Any) -> Request | None:
+        items = dig(body, "elements") or []
+        modified = [i.get("lastModifiedAt") for i in items if isinstance(i, dict)]
+        known = [m for m in modified if isinstance(m, int) and not isinstance(m, bool)]
+        if known and len(known) == len(modified) and min(known) < day_ms(self.window.start):
+            return None
+        return super().client_paginate(request, body)
+
+
+def _key(item: Any) -> str | None:
+    return str(item["id"]) if isinstance(item, dict) and item.get("id") else None
+
+
+class PostStatistics(Stream):
+    """Lifetime statistics of the posts the posts stream kept: `GET
+    /rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity=<urn>
+    &shares=List(<urn>,...)` (or `ugcPosts=List(...)`; one kind per call), a batch of posts per
+    call. One record per post."""
+
+    name = "post_statistics"
+    kind = StreamKind.POST_METRICS
+    parent = "posts"
+    records_path = "elements"
+    contract: ClassVar[dict[str, Any]] = {}
+
+    def batches(self) -> Iterator[tuple[str, list[str]]]:
+        ids = list(dict.fromkeys(self.ctx.state.get(self.parent or "", [])))
+        size = int(self.ctx.settings.extra.get("post_stats_batch_size", 20))
+        unknown = [i for i in ids if not i.startswith(tuple(p for _, p in POST_KINDS))]
+        if unknown:
+            self.ctx.warn(
+                f"{self.name}: {len(unknown)} post id(s) are neither share nor ugcPost URNs and "
+                f"have no statistics endpoint, e.g. {unknown[0]}"
+            )
+        for param, prefix in POST_KINDS:
+            kind = [i for i in ids if i.startswith(prefix)]
+            for start in range(0, len(kind), size):
+                yield param, kind[start : start + size]
+
+    def fetch(self) -> Iterator[ParseResult]:
+        organization = encode(org_urn(self.ctx.account_id))
+        for param, batch in self.batches():
+            url = (
+                "rest/organizationalEntityShareStatistics?q=organizationalEntity"
+                f"&organizationalEntity={organization}"
+                f"&{param}=List({','.join(encode(urn) for urn in batch)})"
+            )
+            result = self.parse(self.client.get(url), self.ctx)
+            answered = {r.key for r in result.records} | {r.key for r in result.rejects}
+            missing = [urn for urn in batch if urn not in answered]
+            if missing:
+                self.ctx.warn(
+                    f"{self.name}: LinkedIn returned no statistics for {len(missing)} post(s), "
+                    f"e.g. {missing[0]}"
+                )
+            yield result
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = ParseResult()
+        items = body.get("elements") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            result.rejects.append(Reject("no 'elements' list in the statistics answer", body))
+            return result
+        for item in items:
+            urn = (item.get("share") or item.get("ugcPost")) if isinstance(item, dict) else None
+            if not isinstance(urn, str):
+                result.rejects.append(Reject("missing required field 'share' or 'ugcPost'", item))
+                continue
+            problem = numeric_problem(item, "totalShareStatistics")
+            if problem:
+                result.rejects.append(Reject(problem, item, key=urn))
+                continue
+            result.records.append(Record(urn, ctx.day, item))
+        return result
+
+
+NETWORK = NetworkSpec(
+    name="linkedin",
+    title="LinkedIn Pages",
+    client_class=LinkedInClient,
+    streams=(ShareStatistics, FollowerStatistics, NetworkSize, Posts, PostStatistics),
+    defaults={
+        "connection_id": "social_linkedin",
+        # LinkedIn serves each monthly version for about a year, then answers 426: move this
+        # forward (config/networks.yml) a few times a year, after reading the release notes.
+        "api_version": "202609",
+        # LinkedIn's statistics buckets are UTC days; posts are dated in the same zone.
+        "timezone": "UTC",
+        # Daily values are revised for about two days after a UTC day closes.
+        "lookback_days": 3,
+        # Posts collect most of their lifetime reactions within four weeks.
+        "post_lookback_days": 28,
+        # Daily per-application limits are shared by every page: load two pages at a time.
+        "pool_slots": 2,
+        # The posts finder allows up to 100 per page; 50 keeps answers small.
+        "page_size": 50,
+        # One load a day after 00:00 UTC plus a few hours of delay: warn after a missed day.
+        "freshness_sla_hours": 36,
+        # Yesterday's UTC day is available by the scheduled run (12:00 UTC).
+        "data_lag_days": 0,
+        "extra": {
+            # Post URNs per statistics call: LinkedIn documents no maximum; 20 keeps URLs
+            # short and a refused call cheap to retry.
+            "post_stats_batch_size": 20,
+        },
+    },
+)

@@ -1,0 +1,586 @@
+"""YouTube: channel metrics per Pacific day from the Analytics API v2 (`/v2/reports`, ~48 h late),
+the channel's statistics, its uploads (the uploads playlist, 1 quota unit a page, instead of
+search.list at 100) and the uploads' lifetime statistics from the Data API v3 (50 ids a call).
+
+Both APIs share one Airflow connection, `social_youtube`: host = the Analytics base URL,
+password = an OAuth access token (it lasts one hour), extra `data_api_base_url` = the Data API
+base URL (default: the host, so one sandbox prefix serves both)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+from social_warehouse import registry
+from social_warehouse.connector.client import ApiClient, Request, Response
+from social_warehouse.connector.metrics import call_dropping_invalid
+from social_warehouse.connector.paging import OffsetPaginator, TokenPaginator, dig
+from social_warehouse.connector.spec import NetworkSpec
+from social_warehouse.connector.streams import (
+    LoadContext,
+    ParseResult,
+    Record,
+    Reject,
+    Stream,
+    StreamKind,
+    contract_violation,
+)
+from social_warehouse.errors import (
+    ApiError,
+    AuthError,
+    InvalidMetricError,
+    QuotaExceededError,
+    RateLimitError,
+    TransientApiError,
+)
+from social_warehouse.timeutil import day_start, local_day, parse_instant
+
+log = logging.getLogger(__name__)
+
+PACIFIC = "America/Los_Angeles"
+MAX_REPORT_ROWS = 200  # Analytics API maxResults ceiling; above it the call fails with 400
+MAX_DATA_PAGE = 50  # Data API maxResults ceiling for playlistItems
+IDS_PER_CALL = 50  # videos.list accepts at most 50 ids
+DAILY_QUOTA_UNITS = 10_000
+QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+# Registry metrics the staging model derives from other columns of the same row; the API has
+# no such metric, so they are never requested.
+DERIVED_METRICS = {"engagements"}
+# Playlist items of videos that were made private or deleted after upload: they keep their
+# place in the uploads playlist but have no publish time and no statistics.
+UNAVAILABLE_TITLES = {"Private video", "Deleted video"}
+UPLOADS_STATE = "uploads_playlist"
+
+
+def _google_error(body: Any) -> tuple[str, str, str, str]:
+    """(message, first reason, first domain, rpc status) of Google's error envelope."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return str(body)[:300], "", "", ""
+    entries = error.get("errors") if isinstance(error.get("errors"), list) else []
+    first = entries[0] if entries and isinstance(entries[0], dict) else {}
+    return (
+        str(error.get("message") or first.get("message") or "unknown error"),
+        str(first.get("reason") or ""),
+        str(first.get("domain") or ""),
+        str(error.get("status") or ""),
+    )
+
+
+def next_quota_reset(now: dt.datetime) -> dt.datetime:
+    """The Data API quota resets at midnight Pacific time."""
+    today = now.astimezone(ZoneInfo(PACIFIC)).date()
+    return day_start(today + dt.timedelta(days=1), PACIFIC)
+
+
+class YouTubeClient(ApiClient):
+    network = "youtube"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        data_base = self.conn.extra.get("data_api_base_url") or self.conn.base_url
+        self.data_base_url = str(data_base).rstrip("/") + "/"
+        self.dropped_metrics: set[str] = set()
+        self.units_spent = 0
+
+    def data_url(self, path: str) -> str:
+        """An absolute Data API URL (the client's own base URL is the Analytics API's)."""
+        return urljoin(self.data_base_url, path.lstrip("/"))
+
+    def send(self, request: Request) -> Response:
+        # Every call this connector makes costs one quota unit, answered or not.
+        self.units_spent += 1
+        return super().send(request)
+
+    def auth_error(self, message: str, **kwargs: Any) -> AuthError:
+        error = super().auth_error(message, **kwargs)
+        error.hint = (
+            f"{error.hint}. YouTube OAuth access tokens last one hour: refresh it with the "
+            "refresh token (https://oauth2.googleapis.com/token) before the run and store the new "
+            "access token"
+        )
+        return error
+
+    def classify_error(self, response: Response) -> ApiError | None:
+        if response.status < 400:
+            return None
+        message, reason, domain, rpc = _google_error(response.body)
+        common = {"status": response.status, "code": reason or rpc or None, "url": response.url}
+        if response.status == 401 or reason == "authError" or rpc == "UNAUTHENTICATED":
+            return self.auth_error(f"token rejected: {message}", **common)
+        if reason in QUOTA_REASONS or domain == "youtube.quota":
+            return self.quota_error(message, **common)
+        if reason in RATE_REASONS or response.status == 429:
+            return RateLimitError(self.network, message, **common)
+        if response.status >= 500 or reason in ("backendError", "internalError"):
+            return TransientApiError(self.network, message, **common)
+        if response.status == 400 and "parameters.metrics" in message:
+            return InvalidMetricError(self.network, message, **common)
+        if response.status == 403:
+            return ApiError(
+                self.network,
+                f"{reason or 'forbidden'}: {message}",
+                hint=(
+                    f"The token of Airflow connection {self.conn.conn_id!r} may not cover this "
+                    "channel or lacks a scope: it needs yt-analytics.readonly and "
+                    "youtube.readonly, granted by an owner or manager of the channel"
+                ),
+                **common,
+            )
+        if response.status == 404:
+            return ApiError(
+                self.network,
+                f"{reason or 'notFound'}: {message}",
+                hint="Check the channel id (UC + 22 characters) in config/accounts.yml",
+                **common,
+            )
+        return ApiError(self.network, f"{reason or 'error'}: {message}", **common)
+
+    def quota_error(self, message: str, **kwargs: Any) -> QuotaExceededError:
+        resets = next_quota_reset(dt.datetime.now(dt.UTC))
+        return QuotaExceededError(
+            self.network,
+            f"daily quota exhausted ({message})",
+            resets_at=resets.isoformat(),
+            hint=(
+                f"The YouTube quota ({DAILY_QUOTA_UNITS:,} units a day per Google Cloud project) "
+                f"resets at midnight Pacific time ({resets:%Y-%m-%d %H:%M} UTC); this load spent "
+                f"{self.units_spent} unit(s). Streams already loaded stay loaded and the next "
+                "run's lookback picks the rest up. If it keeps happening, ask Google for more "
+                f"quota for the project behind Airflow connection {self.conn.conn_id!r}"
+            ),
+            **kwargs,
+        )
+
+    def proactive_wait(self, response: Response) -> float:
+        """YouTube sends no usage headers to pace on, and its limit is a daily unit quota that
+        waiting cannot refill: the connector keeps its calls few (1 unit each, no search.list)
+        and stops cleanly on quotaExceeded instead."""
+        return 0.0
+
+
+# --- channel_daily ------------------------------------------------------------------------------
+def _headers(body: Any) -> list[dict[str, Any]] | None:
+    headers = body.get("columnHeaders") if isinstance(body, dict) else None
+    if not isinstance(headers, list) or not all(
+        isinstance(h, dict) and isinstance(h.get("name"), str) for h in headers
+    ):
+        return None
+    return headers
+
+
+def _row_problem(row: Any, headers: list[dict[str, Any]]) -> str | None:
+    if not isinstance(row, list):
+        return f"row is a {type(row).__name__}, expected an array"
+    if len(row) != len(headers):
+        return f"row has {len(row)} cells for {len(headers)} column headers"
+    for header, cell in zip(headers, row, strict=True):
+        if header.get("columnType") == "METRIC" and (
+            isinstance(cell, bool) or not isinstance(cell, int | float)
+        ):
+            return f"metric '{header['name']}' is {cell!r}, expected a number"
+    return None
+
+
+class ChannelDaily(Stream):
+    """`GET /v2/reports?ids=channel==<id>&dimensions=day&metrics=...`: one record per Pacific day,
+    the day's row with the column headers that name its cells. Rows stop at the last day whose
+    data exists (~48 h late): the days still missing are left to the next runs' lookback."""
+
+    name = "channel_daily"
+    kind = StreamKind.ACCOUNT_DAILY
+    path = "{version}/reports"
+    key = ("day",)
+    records_path = "rows"
+    paginator = OffsetPaginator("startIndex", "maxResults", first_offset=1)
+
+    def fetch(self) -> Iterator[ParseResult]:
+        client: YouTubeClient = self.client  # type: ignore[assignment]
+        metrics = [
+            m
+            for m in registry.metrics(self.ctx.network, self.name, self.ctx.day)
+            if m not in DERIVED_METRICS
+        ]
+        results = call_dropping_invalid(
+            metrics, self._read_all_pages, self.ctx, client.dropped_metrics
+        )
+        result = merge_metric_sets(results)
+        self._warn_missing_days(result)
+        self._warn_short_lookback()
+        yield result
+
+    def _warn_short_lookback(self) -> None:
+        settings = self.ctx.settings
+        if settings.lookback_days < settings.data_lag_days + 3:
+            self.ctx.warn(
+                f"lookback_days={settings.lookback_days} gives each YouTube day fewer than three "
+                f"runs to be loaded in, with a {settings.data_lag_days}-day data lag: one failed "
+                "or late run loses days for good. Set lookback_days: 5 for youtube in "
+                "config/networks.yml"
+            )
+
+    def _read_all_pages(self, metrics: list[str]) -> ParseResult:
+        path = self.path.format(version=self.ctx.settings.api_version)
+        request: Request | None = Request(
+            "GET",
+            path,
+            {
+                "ids": f"channel=={self.ctx.account_id}",
+                "startDate": self.window.start.isoformat(),
+                "endDate": self.window.end.isoformat(),
+                "metrics": ",".join(metrics),
+                "dimensions": "day",
+                "sort": "day",
+                "maxResults": min(self.ctx.settings.page_size, MAX_REPORT_ROWS),
+                "startIndex": 1,
+            },
+        )
+        total = ParseResult()
+        pages = 0
+        while request is not None and pages < self.max_pages:
+            body = self.client.execute(request).body
+            pages += 1
+            total.extend(self.parse(body, self.ctx))
+            request = self.client_paginate(request, body)
+        return total
+
+    def _warn_missing_days(self, result: ParseResult) -> None:
+        loaded = {r.record_date for r in result.records}
+        missing = [d for d in self.window.days() if d not in loaded]
+        if not missing:
+            return
+        lag = max(self.ctx.settings.data_lag_days, 0)
+        recent = [d for d in missing if d > self.ctx.day - dt.timedelta(days=lag + 1)]
+        older = [d for d in missing if d not in recent]
+        if recent:
+            self.ctx.warn(
+                f"no Analytics data yet for {_days(recent)}: YouTube lags ~48 h; the next runs' "
+                "lookback will load them"
+            )
+        if older:
+            self.ctx.warn(
+                f"no Analytics data for {_days(older)}, although YouTube's usual ~48 h lag has "
+                "passed: if later runs still miss them, raise lookback_days for youtube in "
+                "config/networks.yml so they are re-read once YouTube serves them"
+            )
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        """Read cells by their column header, never by position: the day is the DIMENSION
+        named `day`, every METRIC must be a number. A page without `rows` has no data."""
+        result = ParseResult()
+        headers = _headers(body)
+        if headers is None:
+            result.rejects.append(Reject("no 'columnHeaders' list in the report", body))
+            return result
+        names = [h["name"] for h in headers]
+        if "day" not in names:
+            result.rejects.append(Reject("the report has no 'day' column", body))
+            return result
+        day_at = names.index("day")
+        rows = body.get("rows", [])
+        if not isinstance(rows, list):
+            result.rejects.append(Reject("'rows' is not a list", body))
+            return result
+        for row in rows:
+            payload = {"columnHeaders": headers, "row": row}
+            problem = _row_problem(row, headers)
+            if problem is None:
+                try:
+                    day = dt.date.fromisoformat(str(row[day_at]))
+                except ValueError:
+                    problem = f"unreadable day {row[day_at]!r}"
+            if problem is not None:
+                result.rejects.append(Reject(problem, payload))
+                continue
+            result.records.append(Record(day.isoformat(), day, payload))
+        return result
+
+
+def _days(days: list[dt.date]) -> str:
+    return ", ".join(d.isoformat() for d in days)
+
+
+def merge_metric_sets(results: list[ParseResult]) -> ParseResult:
+    """After a rejected metric split the request, each day came back in several parts with
+    different columns: join them into one record per day (one `day` column, every metric)."""
+    if len(results) == 1:
+        return results[0]
+    merged = ParseResult()
+    by_day: dict[str, Record] = {}
+    for result in results:
+        merged.rejects.extend(result.rejects)
+        for record in result.records:
+            known = by_day.get(record.key)
+            if known is None:
+                by_day[record.key] = record
+                continue
+            headers = list(known.payload["columnHeaders"])
+            row = list(known.payload["row"])
+            seen = {h["name"] for h in headers}
+            for header, cell in zip(
+                record.payload["columnHeaders"], record.payload["row"], strict=True
+            ):
+                if header["name"] not in seen:
+                    headers.append(header)
+                    row.append(cell)
+            by_day[record.key] = Record(
+                record.key, record.record_date, {"columnHeaders": headers, "row": row}
+            )
+    merged.records.extend(sorted(by_day.values(), key=lambda r: r.record_date))
+    return merged
+
+
+# --- channel ------------------------------------------------------------------------------------
+def _count_problem(item: dict[str, Any], path: str) -> str | None:
+    """Data API counts are strings of digits; an absent count (hidden, disabled) is allowed."""
+    value = dig(item, path)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+    ):
+        return f"field '{path}' is {value!r}, expected a count"
+    return None
+
+
+class Channel(Stream):
+    """`GET /youtube/v3/channels?part=statistics,contentDetails&id=<id>`: the channel as of the
+    load (subscriber count, the uploads playlist the videos stream lists)."""
+
+    name = "channel"
+    kind = StreamKind.ACCOUNT_SNAPSHOT
+    path = "youtube/v3/channels"
+    records_path = "items"
+    contract = {"id": str, "statistics": dict, "contentDetails.relatedPlaylists.uploads": str}
+    counts = ("statistics.subscriberCount", "statistics.viewCount", "statistics.videoCount")
+
+    def requests(self) -> Iterator[Request]:
+        client: YouTubeClient = self.client  # type: ignore[assignment]
+        yield Request(
+            "GET",
+            client.data_url(self.path),
+            {"part": "statistics,contentDetails", "id": self.ctx.account_id},
+        )
+
+    def fetch(self) -> Iterator[ParseResult]:
+        for result in super().fetch():
+            if not result.records and not result.rejects:
+                raise ApiError(
+                    self.ctx.network,
+                    f"no channel {self.ctx.account_id!r} in the Data API answer",
+                    hint=(
+                        "Check the channel id (UC + 22 characters) in config/accounts.yml and that "
+                        f"the token of connection {self.ctx.settings.connection_id!r} can see it"
+                    ),
+                )
+            yield result
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = super().parse(body, ctx)
+        return _reject_bad_counts(result, cls.counts)
+
+    def collect(self) -> ParseResult:
+        total = super().collect()
+        for record in total.records:
+            uploads = dig(record.payload, "contentDetails.relatedPlaylists.uploads")
+            self.ctx.state[UPLOADS_STATE] = uploads
+        return total
+
+
+def _reject_bad_counts(result: ParseResult, paths: tuple[str, ...]) -> ParseResult:
+    kept = ParseResult(rejects=list(result.rejects))
+    for record in result.records:
+        problem = next(
+            (p for p in (_count_problem(record.payload, path) for path in paths) if p), None
+        )
+        if problem:
+            kept.rejects.append(Reject(problem, record.payload, key=record.key))
+        else:
+            kept.records.append(record)
+    return kept
+
+
+# --- videos -------------------------------------------------------------------------------------
+class Videos(Stream):
+    """The channel's uploads published inside the post window, from its uploads playlist
+    (`GET /youtube/v3/playlistItems?playlistId=UU...`, newest first, 1 unit a page). Paging
+    stops at the first page that reaches past the window."""
+
+    name = "videos"
+    kind = StreamKind.POSTS
+    path = "youtube/v3/playlistItems"
+    key = ("contentDetails.videoId",)
+    records_path = "items"
+    parent = "channel"
+    contract = {
+        "contentDetails.videoId": str,
+        "contentDetails.videoPublishedAt": str,
+        "snippet": dict,
+    }
+    paginator = TokenPaginator("nextPageToken", "pageToken")
+
+    def requests(self) -> Iterator[Request]:
+        client: YouTubeClient = self.client  # type: ignore[assignment]
+        # The channel stream found the playlist; a channel's uploads playlist is also its id
+        # with UC replaced by UU, which lets this stream run on its own.
+        uploads = self.ctx.state.get(UPLOADS_STATE) or "UU" + self.ctx.account_id[2:]
+        yield Request(
+            "GET",
+            client.data_url(self.path),
+            {
+                "part": "contentDetails,snippet",
+                "playlistId": uploads,
+                "maxResults": min(self.ctx.settings.page_size, MAX_DATA_PAGE),
+            },
+        )
+
+    def client_paginate(self, request: Request, body: Any) -> Request | None:
+        items = dig(body, self.records_path)
+        if isinstance(items, list) and items:
+            published = _published(items[-1])
+            start = day_start(self.window.start, self.ctx.settings.timezone)
+            if published is not None and published < start:
+                return None  # newest first: every later page is older still
+        return super().client_paginate(request, body)
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = ParseResult()
+        items = dig(body, cls.records_path)
+        if not isinstance(items, list):
+            result.rejects.append(Reject("no 'items' list in the playlistItems answer", body))
+            return result
+        window = ctx.posts_window
+        for item in items:
+            if dig(item, "snippet.title") in UNAVAILABLE_TITLES:
+                continue  # private or deleted since upload: nothing to measure
+            violation = contract_violation(item, cls.contract)
+            if violation:
+                result.rejects.append(Reject(violation, item))
+                continue
+            published = _published(item)
+            if published is None:
+                result.rejects.append(
+                    Reject(
+                        "unreadable contentDetails.videoPublishedAt",
+                        item,
+                        key=item["contentDetails"]["videoId"],
+                    )
+                )
+                continue
+            day = local_day(published, ctx.settings.timezone)
+            if day in window:
+                result.records.append(Record(cls.record_key(item), day, item))
+        return result
+
+
+def _published(item: Any) -> dt.datetime | None:
+    value = dig(item, "contentDetails.videoPublishedAt")
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        return None
+
+
+# --- video_statistics ---------------------------------------------------------------------------
+class VideoStatistics(Stream):
+    """Lifetime statistics of every video the videos stream saw, 50 ids a call:
+    `GET /youtube/v3/videos?part=statistics,snippet&id=a,b,...`. Counts are strings."""
+
+    name = "video_statistics"
+    kind = StreamKind.POST_METRICS
+    path = "youtube/v3/videos"
+    records_path = "items"
+    parent = "videos"
+    contract = {"id": str, "statistics": dict}
+
+    def requests(self) -> Iterator[Request]:
+        client: YouTubeClient = self.client  # type: ignore[assignment]
+        ids: list[str] = self.ctx.state.get(self.parent or "", [])
+        for start in range(0, len(ids), IDS_PER_CALL):
+            batch = ids[start : start + IDS_PER_CALL]
+            yield Request(
+                "GET", client.data_url(self.path), {"part": "statistics,snippet", "id": ",".join(batch)}
+            )
+
+    def collect(self) -> ParseResult:
+        total = super().collect()
+        wanted = set(self.ctx.state.get(self.parent or "", []))
+        answered = {r.key for r in total.records} | {r.key for r in total.rejects if r.key}
+        gone = sorted(wanted - answered)
+        if gone:
+            self.ctx.warn(
+                f"{len(gone)} video(s) listed in the uploads playlist returned no statistics "
+                f"(made private or deleted since): {', '.join(gone[:10])}"
+            )
+        return total
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        result = ParseResult()
+        items = dig(body, cls.records_path)
+        if not isinstance(items, list):
+            result.rejects.append(Reject("no 'items' list in the videos answer", body))
+            return result
+        for item in items:
+            key = item.get("id") if isinstance(item, dict) else None
+            violation = contract_violation(item, cls.contract)
+            if violation is None:
+                violation = next(
+                    (
+                        p
+                        for p in (
+                            _count_problem(item, f"statistics.{c}")
+                            for c in ("viewCount", "likeCount", "commentCount")
+                        )
+                        if p
+                    ),
+                    None,
+                )
+            if violation:
+                result.rejects.append(
+                    Reject(violation, item, key=key if isinstance(key, str) else None)
+                )
+                continue
+            result.records.append(Record(item["id"], ctx.day, item))
+        return result
+
+
+NETWORK = NetworkSpec(
+    name="youtube",
+    title="YouTube",
+    client_class=YouTubeClient,
+    streams=(ChannelDaily, Channel, Videos, VideoStatistics),
+    defaults={
+        "connection_id": "social_youtube",
+        # The Analytics API version in `/v2/reports`; the Data API path carries its own v3.
+        "api_version": "v2",
+        # YouTube Analytics days are Pacific days, and the quota resets at Pacific midnight.
+        "timezone": PACIFIC,
+        # Analytics data lags ~48 h: the run for day D (at D+1 12:00 UTC) gets D-2 at best.
+        # Re-reading 5 days loads each day in three consecutive runs, so one failed or
+        # late-data run loses nothing.
+        "lookback_days": 5,
+        # Video statistics keep growing for weeks; 28 days matches the other networks' post
+        # history (one playlistItems page and one videos call for most channels).
+        "post_lookback_days": 28,
+        # The quota is per Google Cloud project and per day, not per second: two accounts at
+        # once is plenty and keeps a quota stop from hitting many accounts mid-load.
+        "pool_slots": 2,
+        # playlistItems and videos.list take at most 50; reports take up to 200 (capped).
+        "page_size": 50,
+        # A daily load plus the ~48 h lag plus 12 h slack: the newest YouTube day is ~2.5
+        # days old on a healthy day.
+        "freshness_sla_hours": 84,
+        "data_lag_days": 2,
+    },
+)
