@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import orjson
-import psycopg
 import requests
 
 from social_warehouse.config import load_network_settings
@@ -47,39 +46,73 @@ def best(fn, repeats: int = REPEATS) -> float:
 
 
 def synthetic_records(n: int) -> ParseResult:
-    payload = {"name": "page_media_view", "period": "day", "title": "Daily Media Views",
-               "values": [{"value": 1234, "end_time": "2026-11-21T08:00:00+0000"}],
-               "id": "123/insights/page_media_view/day"}
+    payload = {
+        "name": "page_media_view",
+        "period": "day",
+        "title": "Daily Media Views",
+        "values": [{"value": 1234, "end_time": "2026-11-21T08:00:00+0000"}],
+        "id": "123/insights/page_media_view/day",
+    }
     return ParseResult([Record(f"m{i}|{DAY}", DAY, {**payload, "i": i}) for i in range(n)])
 
 
 def bench_load(url: str) -> dict:
     result = synthetic_records(ROWS)
     with database.connect(url) as conn:
+
         def ours() -> None:
-            load_id = start_load(conn, run_id="bench", network="facebook_pages", account_id="bench",
-                                 stream="page_insights", load_date=DAY, window=Window(DAY, DAY))
-            write_load(conn, load_id=load_id, run_id="bench", network="facebook_pages", account_id="bench",
-                       stream="page_insights", load_date=DAY, extracted_at=dt.datetime.now(dt.UTC),
-                       result=result)
+            load_id = start_load(
+                conn,
+                run_id="bench",
+                network="facebook_pages",
+                account_id="bench",
+                stream="page_insights",
+                load_date=DAY,
+                window=Window(DAY, DAY),
+            )
+            write_load(
+                conn,
+                load_id=load_id,
+                run_id="bench",
+                network="facebook_pages",
+                account_id="bench",
+                stream="page_insights",
+                load_date=DAY,
+                extracted_at=dt.datetime.now(dt.UTC),
+                result=result,
+            )
 
         def baseline() -> None:
             with conn.transaction():
-                conn.execute("delete from raw.facebook_pages__page_insights where account_id = 'bench-base'")
+                conn.execute(
+                    "delete from raw.facebook_pages__page_insights where account_id = 'bench-base'"
+                )
                 with conn.cursor() as cur:
                     cur.executemany(
                         """insert into raw.facebook_pages__page_insights
-                           (load_id, account_id, load_date, record_key, record_date, extracted_at, run_id, payload)
+                           (load_id, account_id, load_date, record_key, record_date,
+                            extracted_at, run_id, payload)
                            values (0, 'bench-base', %s, %s, %s, now(), 'bench', %s)""",
-                        [(DAY, r.key, r.record_date, orjson.dumps(r.payload).decode()) for r in result.records],
+                        [
+                            (DAY, r.key, r.record_date, orjson.dumps(r.payload).decode())
+                            for r in result.records
+                        ],
                     )
 
         ours_s, base_s = best(ours), best(baseline)
-        conn.execute("delete from raw.facebook_pages__page_insights where account_id in ('bench', 'bench-base')")
+        conn.execute(
+            """delete from raw.facebook_pages__page_insights
+               where account_id in ('bench', 'bench-base')"""
+        )
         conn.execute("delete from ops.load_manifest where account_id = 'bench'")
         conn.commit()
-    return {"rows": ROWS, "loader_s": round(ours_s, 3), "executemany_s": round(base_s, 3),
-            "loader_rows_per_s": int(ROWS / ours_s), "speedup_vs_executemany": round(base_s / ours_s, 2)}
+    return {
+        "rows": ROWS,
+        "loader_s": round(ours_s, 3),
+        "executemany_s": round(base_s, 3),
+        "loader_rows_per_s": int(ROWS / ours_s),
+        "speedup_vs_executemany": round(base_s / ours_s, 2),
+    }
 
 
 def bench_paging(sandbox: Sandbox) -> dict:
@@ -103,27 +136,45 @@ def bench_paging(sandbox: Sandbox) -> dict:
     def baseline() -> None:
         # the very same requests, replayed without retries, classification or parsing
         for call in calls:
-            session.get(base + call["path"], params=call["query"], headers={"Authorization": "Bearer b"}).json()
+            session.get(
+                base + call["path"], params=call["query"], headers={"Authorization": "Bearer b"}
+            ).json()
 
     base_s = best(baseline)
-    return {"pages": pages, "client_s": round(ours_s, 3), "plain_requests_s": round(base_s, 3),
-            "client_overhead_ratio": round(ours_s / base_s, 2)}
+    return {
+        "pages": pages,
+        "client_s": round(ours_s, 3),
+        "plain_requests_s": round(base_s, 3),
+        "client_overhead_ratio": round(ours_s / base_s, 2),
+    }
 
 
 def bench_parse(sandbox: Sandbox) -> dict:
     settings = load_network_settings("facebook_pages").with_overrides(lookback_days=90)
     ctx = LoadContext("facebook_pages", "104729385610001", DAY, settings)
-    client = FacebookPagesClient(ConnectionInfo("bench", sandbox.base_url("facebook_pages"), token="b"), settings)
-    body = client.get("v25.0/104729385610001/insights", {
-        "metric": "page_media_view,page_total_media_view_unique,page_post_engagements,page_follows",
-        "period": "day", "since": "2026-08-24", "until": "2026-11-21"})
+    client = FacebookPagesClient(
+        ConnectionInfo("bench", sandbox.base_url("facebook_pages"), token="b"), settings
+    )
+    body = client.get(
+        "v25.0/104729385610001/insights",
+        {
+            "metric": "page_media_view,page_total_media_view_unique,page_post_engagements,"
+            "page_follows",
+            "period": "day",
+            "since": "2026-08-24",
+            "until": "2026-11-21",
+        },
+    )
     raw = orjson.dumps(body)
     loops = 200
     parse_s = best(lambda: [PageInsights.parse(orjson.loads(raw), ctx) for _ in range(loops)])
     load_s = best(lambda: [orjson.loads(raw) for _ in range(loops)])
     records = len(PageInsights.parse(body, ctx).records)
-    return {"records_per_body": records, "parse_records_per_s": int(records * loops / parse_s),
-            "parse_vs_json_only_ratio": round(parse_s / load_s, 2)}
+    return {
+        "records_per_body": records,
+        "parse_records_per_s": int(records * loops / parse_s),
+        "parse_vs_json_only_ratio": round(parse_s / load_s, 2),
+    }
 
 
 def main() -> int:

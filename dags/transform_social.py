@@ -1,4 +1,4 @@
-"""Airflow DAG transform_social: dbt (Cosmos) then the Great Expectations gate, on the raw assets."""
+"""Airflow DAG transform_social: dbt (Cosmos), then the Great Expectations gate."""
 
 from social_warehouse.networks import registry
 from social_warehouse.orchestration.transform_dag import build_transform_dag

@@ -12,9 +12,9 @@ import pytest
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from social_warehouse.config import NetworkSettings, load_network_settings  # noqa: E402
-from social_warehouse.connections import ConnectionInfo  # noqa: E402
-from social_warehouse.sandbox.server import Sandbox  # noqa: E402
+from social_warehouse.config import NetworkSettings, load_network_settings
+from social_warehouse.connections import ConnectionInfo
+from social_warehouse.sandbox.server import Sandbox
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,9 @@ def warehouse_url() -> str:
     name = os.environ.get("SW_TEST_DB", "social_warehouse_test")
     url = database.with_database(server, name)
     with psycopg.connect(database.server_url(server), autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     os.environ["WAREHOUSE_URL"] = url
     os.environ["AIRFLOW_CONN_SOCIAL_WAREHOUSE"] = url
@@ -70,7 +72,9 @@ def fast_settings(network: str, **overrides: object) -> NetworkSettings:
     return dataclasses.replace(settings, **values)
 
 
-def sandbox_connection(sandbox: Sandbox, network: str, token: str = "sandbox-token") -> ConnectionInfo:
+def sandbox_connection(
+    sandbox: Sandbox, network: str, token: str = "sandbox-token"
+) -> ConnectionInfo:
     return ConnectionInfo(f"social_{network}", sandbox.base_url(network), token=token)
 
 
@@ -86,7 +90,7 @@ def replace(settings: NetworkSettings, **changes: object) -> NetworkSettings:
 
 @pytest.fixture(scope="session")
 def airflow_home(warehouse_url: str) -> str:
-    """A project-local Airflow for the tests (SQLite metadata in .run/airflow-test), migrated once."""
+    """A project-local Airflow for the tests (SQLite metadata in .run/airflow-test)."""
     import subprocess
     import sys
     from pathlib import Path

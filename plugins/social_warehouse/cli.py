@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -32,10 +33,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     for name in sorted(sandbox.state.networks):
         print(f"  {name:<16} {sandbox.base_url(name)}")
     print(f"  control          {sandbox.url}/_sandbox/health  (Ctrl-C stops)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sandbox.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -107,7 +106,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         load_network_settings(name)
     accounts = sum(len(b.accounts) for b in brands)
     print(
-        f"config OK: {len(brands)} brands, {accounts} accounts, networks {', '.join(registry.names())}"
+        f"config OK: {len(brands)} brands, {accounts} accounts, "
+        f"networks {', '.join(registry.names())}"
     )
     return 0
 

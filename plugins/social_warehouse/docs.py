@@ -13,10 +13,17 @@ from social_warehouse.orchestration.dbt_env import dbt_env, dbt_executable
 
 def build_docs() -> str:
     project = paths.dbt_project_dir()
-    result = subprocess.run([dbt_executable(), "docs", "generate", "--static"], cwd=project,
-                            env={**os.environ, **dbt_env()}, capture_output=True, text=True)
+    result = subprocess.run(
+        [dbt_executable(), "docs", "generate", "--static"],
+        cwd=project,
+        env={**os.environ, **dbt_env()},
+        capture_output=True,
+        text=True,
+    )
     if result.returncode:
-        raise RuntimeError(f"dbt docs generate failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+        raise RuntimeError(
+            f"dbt docs generate failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}"
+        )
     return str(project / "target" / "static_index.html")
 
 

@@ -59,7 +59,7 @@ class RateLimitError(ApiError):
 
 
 class QuotaExceededError(ApiError):
-    """A daily quota is spent (YouTube quotaExceeded, LinkedIn daily limit): stop until it resets."""
+    """A daily quota is spent (YouTube quotaExceeded, LinkedIn daily limit): stop until reset."""
 
     def __init__(self, *args, resets_at: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -72,7 +72,8 @@ def start_load(
     with conn.transaction():
         row = conn.execute(
             """insert into ops.load_manifest
-                   (run_id, network, account_id, stream, load_date, window_start, window_end, status)
+                   (run_id, network, account_id, stream, load_date, window_start, window_end,
+                    status)
                values (%s, %s, %s, %s, %s, %s, %s, 'running') returning load_id""",
             (run_id, network, account_id, stream, load_date, window.start, window.end),
         ).fetchone()
@@ -156,13 +157,15 @@ def write_load(
                     )
                 )
         conn.execute(
-            "delete from ops.rejected_records where network = %s and stream = %s and account_id = %s and load_date = %s",
+            """delete from ops.rejected_records
+               where network = %s and stream = %s and account_id = %s and load_date = %s""",
             (network, stream, account_id, load_date),
         )
         if result.rejects:
             with conn.cursor().copy(
                 """copy ops.rejected_records
-                       (load_id, network, stream, account_id, load_date, record_key, reason, payload)
+                       (load_id, network, stream, account_id, load_date, record_key, reason,
+                        payload)
                    from stdin"""
             ) as copy:
                 for reject in result.rejects:
@@ -217,7 +220,8 @@ def sync_configured_accounts(conn: psycopg.Connection, accounts: list[Any]) -> i
     with conn.transaction():
         conn.execute("delete from ops.configured_accounts")
         with conn.cursor().copy(
-            "copy ops.configured_accounts (brand_id, brand_name, network, account_id, account_name) from stdin"
+            """copy ops.configured_accounts
+                   (brand_id, brand_name, network, account_id, account_name) from stdin"""
         ) as copy:
             for account in accounts:
                 copy.write_row(

@@ -137,7 +137,8 @@ class Pipeline:
         if self.sandbox is None:
             self.sandbox = Sandbox().start()
             self.console(
-                f"sandbox serving {len(self.sandbox.state.networks)} network APIs at {self.sandbox.url}"
+                f"sandbox serving {len(self.sandbox.state.networks)} network APIs "
+                f"at {self.sandbox.url}"
             )
         for network in self.networks:
             settings = load_network_settings(network)
@@ -182,13 +183,15 @@ def day_report(url: str, days: list[dt.date]) -> list[dict[str, Any]]:
         for day in days:
             landed = conn.execute(
                 """select coalesce(sum(records), 0), count(distinct network || account_id)
-                   from (select distinct on (network, account_id, stream) network, account_id, records
+                   from (select distinct on (network, account_id, stream)
+                                network, account_id, records
                          from ops.load_manifest where load_date = %s and status = 'success'
                          order by network, account_id, stream, load_id desc) latest""",
                 (day,),
             ).fetchone()
             reach = conn.execute(
-                "select count(*), sum(reach), sum(impressions) from marts.reach_daily where metric_date = %s",
+                """select count(*), sum(reach), sum(impressions) from marts.reach_daily
+                   where metric_date = %s""",
                 (day,),
             ).fetchone()
             engaged = conn.execute(
@@ -224,7 +227,10 @@ def _fmt(value: Any) -> str:
 
 
 def print_report(console: Console, rows: list[dict[str, Any]]) -> None:
-    header = f"{'day':<11} {'raw rows':>9} {'accounts':>8} {'reach':>11} {'impressions':>12} {'engagements':>12}  quality gate"
+    header = (
+        f"{'day':<11} {'raw rows':>9} {'accounts':>8} {'reach':>11} {'impressions':>12} "
+        f"{'engagements':>12}  quality gate"
+    )
     console.raw("")
     console.raw(header)
     console.raw("-" * len(header))
@@ -289,19 +295,20 @@ def main_job(days: int = 7, end: dt.date | None = None, networks: list[str] | No
     console.raw("")
     console.raw("Where to look next:")
     console.raw(
-        f"  psql '{database.redact(url)}' -c 'select * from marts.engagement_daily order by metric_date desc limit 20'"
+        f"  psql '{database.redact(url)}' -c "
+        "'select * from marts.engagement_daily order by metric_date desc limit 20'"
     )
+    console.raw("  make airflow      # the Airflow UI on http://127.0.0.1:8080 (admin/admin)")
     console.raw(
-        "  make airflow      # the Airflow UI on http://127.0.0.1:8080 (admin/admin) with these DAGs"
-    )
-    console.raw(
-        f"  Data Docs         {paths.expectations_dir() / 'gx/uncommitted/data_docs/local_site/index.html'}"
+        "  Data Docs         "
+        f"{paths.expectations_dir()}/gx/uncommitted/data_docs/local_site/index.html"
     )
     console.raw("  make docs         # dbt docs (lineage, column definitions), offline")
     console.raw(f"  full log          {log_path}")
     if failed:
         console.raw(
-            f"\nSome runs failed: search {log_path} for 'error' (the task logs name the cause and the fix)."
+            f"\nSome runs failed: search {log_path} for 'error' "
+            "(the task logs name the cause and the fix)."
         )
         return 1
     console(f"done in {time.monotonic() - console.start:.0f}s")

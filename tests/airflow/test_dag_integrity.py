@@ -31,7 +31,9 @@ def test_parsing_does_no_work_at_import_time(airflow_home):
     assert time.perf_counter() - started < 5
 
 
-@pytest.mark.parametrize("policy", ["owner", "tags", "retries", "doc", "schedule", "start_date", "catchup"])
+@pytest.mark.parametrize(
+    "policy", ["owner", "tags", "retries", "doc", "schedule", "start_date", "catchup"]
+)
 def test_every_dag_follows_the_policy(dagbag, policy):
     for dag_id, dag in dagbag.dags.items():
         if policy == "owner":

@@ -37,9 +37,13 @@ def test_posts_follow_cursor_pages_until_the_last(sb):
     sb.state.clock = CLOCK
     client, ctx = make(sb, page_size=5)
     result = Posts(client, ctx).collect()
-    truth = sb.state.networks["facebook_pages"].truth(PAGE, DAY, CLOCK, ctx.settings.post_lookback_days)
+    truth = sb.state.networks["facebook_pages"].truth(
+        PAGE, DAY, CLOCK, ctx.settings.post_lookback_days
+    )
     assert sorted(r.key for r in result.records) == sorted(p["post_id"] for p in truth["posts"])
-    assert len(result.records) > 5, "the window must span several pages for this test to mean anything"
+    assert len(result.records) > 5, (
+        "the window must span several pages for this test to mean anything"
+    )
     assert len(requests_to(sb, "published_posts")) == math.ceil(len(result.records) / 5)
     assert all(ctx.posts_window.start <= r.record_date <= DAY for r in result.records)
 
@@ -97,7 +101,9 @@ def test_usage_headers_near_the_limit_slow_the_client_down(sb):
     rate.limit, rate.window_seconds = 4, 1.0  # the 4th call in a second reports 100% usage
     client, ctx = make(sb, page_size=5, max_wait_seconds=30)
     Posts(client, ctx).collect()
-    assert client.stats.throttled >= 1, "the client must pause when x-business-use-case-usage nears 100"
+    assert client.stats.throttled >= 1, (
+        "the client must pause when x-business-use-case-usage nears 100"
+    )
 
 
 def test_server_errors_back_off_then_succeed(sb):
@@ -111,7 +117,7 @@ def test_server_errors_back_off_then_succeed(sb):
 def test_server_errors_give_up_with_advice(sb):
     add_fault(sb, "server_error", "facebook_pages", count=None, params={"status": 500})
     client, ctx = make(sb, max_retries=2)
-    with pytest.raises(TransientApiError, match="Rerun the task later"):
+    with pytest.raises(TransientApiError, match=r"Rerun the task later"):
         PageInsights(client, ctx).collect()
     assert client.stats.requests == 3
 
@@ -129,7 +135,9 @@ def test_expired_token_fails_fast_and_names_the_connection(sb):
 
 def test_a_retired_metric_is_dropped_with_a_warning_and_the_rest_load(sb):
     sb.state.clock = CLOCK
-    add_fault(sb, "retire_metric", "facebook_pages", count=None, params={"metric": "page_views_total"})
+    add_fault(
+        sb, "retire_metric", "facebook_pages", count=None, params={"metric": "page_views_total"}
+    )
     client, ctx = make(sb)
     result = PageInsights(client, ctx).collect()
     names = {r.payload["name"] for r in result.records}
@@ -138,7 +146,9 @@ def test_a_retired_metric_is_dropped_with_a_warning_and_the_rest_load(sb):
     assert any("page_views_total" in w and "metric_registry.csv" in w for w in ctx.warnings)
     # the next account of the same run does not bisect again
     sb.state.requests.clear()
-    PageInsights(client, LoadContext("facebook_pages", "104729385610002", DAY, ctx.settings)).collect()
+    PageInsights(
+        client, LoadContext("facebook_pages", "104729385610002", DAY, ctx.settings)
+    ).collect()
     assert len(sb.state.requests) == 1
 
 
@@ -153,14 +163,20 @@ def test_metrics_retired_in_the_registry_are_never_requested(sb):
 def test_an_unsupported_api_version_says_where_to_change_it(sb):
     client, ctx = make(sb)
     ctx.settings = replace(ctx.settings, api_version="v10.0")
-    with pytest.raises(ApiVersionError, match="config/networks.yml"):
+    with pytest.raises(ApiVersionError, match=r"config/networks\.yml"):
         PageInsights(client, ctx).collect()
 
 
 def test_malformed_records_are_rejected_and_the_rest_kept(sb):
     sb.state.clock = CLOCK
-    add_fault(sb, "malformed_record", "facebook_pages", count=1, path="published_posts",
-              params={"field": "created_time"})
+    add_fault(
+        sb,
+        "malformed_record",
+        "facebook_pages",
+        count=1,
+        path="published_posts",
+        params={"field": "created_time"},
+    )
     client, ctx = make(sb)
     result = Posts(client, ctx).collect()
     assert len(result.rejects) == 1

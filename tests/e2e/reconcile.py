@@ -12,15 +12,27 @@ ACCOUNT_COLUMNS = {
     "reach_daily": ("reach", "impressions"),
     "engagement_daily": ("engagements", "likes", "comments", "shares", "saves", "clicks"),
 }
-POST_METRICS = ("impressions", "reach", "likes", "comments", "shares", "saves", "clicks", "video_views")
+POST_METRICS = (
+    "impressions",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saves",
+    "clicks",
+    "video_views",
+)
 
 
 def configured_accounts(conn: psycopg.Connection) -> list[tuple[str, str]]:
-    return conn.execute("select network, account_id from ops.configured_accounts order by 1, 2").fetchall()
+    return conn.execute(
+        "select network, account_id from ops.configured_accounts order by 1, 2"
+    ).fetchall()
 
 
-def account_mismatches(conn: psycopg.Connection, sandbox: Any, days: list[dt.date],
-                       as_of: dt.datetime) -> tuple[list[str], int]:
+def account_mismatches(
+    conn: psycopg.Connection, sandbox: Any, days: list[dt.date], as_of: dt.datetime
+) -> tuple[list[str], int]:
     """Every (mart, column) value for every configured account and day, compared with the truth
     at `as_of`. A metric the truth does not define must be NULL; a day the network has not
     published yet must have no row."""
@@ -50,8 +62,13 @@ def account_mismatches(conn: psycopg.Connection, sandbox: Any, days: list[dt.dat
     return mismatches, compared
 
 
-def post_mismatches(conn: psycopg.Connection, sandbox: Any, day: dt.date, as_of: dt.datetime,
-                    post_days: dict[str, int]) -> tuple[list[str], int]:
+def post_mismatches(
+    conn: psycopg.Connection,
+    sandbox: Any,
+    day: dt.date,
+    as_of: dt.datetime,
+    post_days: dict[str, int],
+) -> tuple[list[str], int]:
     """Lifetime post metrics of the load for `day` (taken at `as_of`) against the truth."""
     mismatches, compared = [], 0
     for network, account in configured_accounts(conn):

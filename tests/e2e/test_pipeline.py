@@ -57,9 +57,14 @@ def test_the_reconciliation_catches_a_broken_transformation(pipeline, warehouse_
             """update marts.reach_daily set reach = reach + 1
                where (network, account_id, metric_date) in (
                    select network, account_id, metric_date from marts.reach_daily
-                   where metric_date = %s limit 1)""", (LAST_DAY,))
-        conn.execute("update marts.post_daily set lifetime_likes = lifetime_likes * 2 where metric_date = %s",
-                     (LAST_DAY,))
+                   where metric_date = %s limit 1)""",
+            (LAST_DAY,),
+        )
+        conn.execute(
+            """update marts.post_daily set lifetime_likes = lifetime_likes * 2
+               where metric_date = %s""",
+            (LAST_DAY,),
+        )
         accounts, _ = account_mismatches(conn, sandbox, DAYS, run_clock(LAST_DAY))
         post_days = {n: load_network_settings(n).post_lookback_days for n in registry.names()}
         posts, _ = post_mismatches(conn, sandbox, LAST_DAY, run_clock(LAST_DAY), post_days)
@@ -76,10 +81,14 @@ def test_rerunning_a_day_leaves_the_same_marts(pipeline, warehouse_url):
     pipeline.run_day(LAST_DAY)
     with psycopg.connect(warehouse_url) as conn:
         assert conn.execute(query).fetchone() == before
-        assert conn.execute("select count(*) from raw.facebook_pages__posts").fetchone() == raw_before
+        assert (
+            conn.execute("select count(*) from raw.facebook_pages__posts").fetchone() == raw_before
+        )
 
 
-def test_a_critical_defect_fails_the_gate_and_the_marts_are_not_published(pipeline, warehouse_url, sandbox):
+def test_a_critical_defect_fails_the_gate_and_the_marts_are_not_published(
+    pipeline, warehouse_url, sandbox
+):
     """An account missing from a day is critical: the transform run fails at quality_gate and
     publish_marts never runs; the result rows say which table, which check, how many, which."""
     network, account = "facebook_pages", "104729385610002"
@@ -87,7 +96,10 @@ def test_a_critical_defect_fails_the_gate_and_the_marts_are_not_published(pipeli
         for stream in registry.get(network).stream_names:
             conn.execute(f"delete from raw.{network}__{stream} where account_id = %s", (account,))
     dag = pipeline.dags["transform_social"]
-    run = dag.test(logical_date=run_clock(LAST_DAY) + dt.timedelta(hours=1), run_conf={"day": LAST_DAY.isoformat()})
+    run = dag.test(
+        logical_date=run_clock(LAST_DAY) + dt.timedelta(hours=1),
+        run_conf={"day": LAST_DAY.isoformat()},
+    )
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == "failed"
     assert states["quality_gate"] == "failed"
@@ -95,9 +107,15 @@ def test_a_critical_defect_fails_the_gate_and_the_marts_are_not_published(pipeli
     with psycopg.connect(warehouse_url) as conn:
         failures = conn.execute(
             """select asset, expectation_type, failing_count, sample from ops.quality_results
-               where run_id = %s and not success and severity = 'critical'""", (run.run_id,)).fetchall()
-    assert ("marts.reach_daily", "expect_column_distinct_values_to_contain_set", 1,
-            [f"{network}:{account}"]) in failures
+               where run_id = %s and not success and severity = 'critical'""",
+            (run.run_id,),
+        ).fetchall()
+    assert (
+        "marts.reach_daily",
+        "expect_column_distinct_values_to_contain_set",
+        1,
+        [f"{network}:{account}"],
+    ) in failures
     # put the account back so later tests see a complete warehouse
     sandbox.state.clock = run_clock(LAST_DAY)
     pipeline.run_day(LAST_DAY)

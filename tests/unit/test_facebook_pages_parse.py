@@ -8,7 +8,12 @@ from pathlib import Path
 
 from social_warehouse.config import load_network_settings
 from social_warehouse.connector.streams import LoadContext
-from social_warehouse.networks.facebook_pages import PageInsights, PostInsights, Posts, merge_batches
+from social_warehouse.networks.facebook_pages import (
+    PageInsights,
+    PostInsights,
+    Posts,
+    merge_batches,
+)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "facebook_pages"
 
@@ -18,8 +23,12 @@ def load(name: str):
 
 
 def ctx() -> LoadContext:
-    return LoadContext("facebook_pages", "104729385610001", dt.date(2026, 11, 20),
-                       load_network_settings("facebook_pages"))
+    return LoadContext(
+        "facebook_pages",
+        "104729385610001",
+        dt.date(2026, 11, 20),
+        load_network_settings("facebook_pages"),
+    )
 
 
 def test_page_insights_split_into_one_record_per_metric_and_day():

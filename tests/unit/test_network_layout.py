@@ -24,7 +24,9 @@ def test_every_network_has_its_staging_folder_with_the_contract_models():
         assert (folder / f"_{network}__sources.yml").exists(), folder
         assert (folder / f"_{network}__models.yml").exists(), folder
         for model in CONTRACT_MODELS:
-            assert (folder / f"stg_{network}__{model}.sql").exists(), f"{folder}: stg_{network}__{model}.sql"
+            assert (folder / f"stg_{network}__{model}.sql").exists(), (
+                f"{folder}: stg_{network}__{model}.sql"
+            )
 
 
 def test_every_network_is_in_the_dbt_networks_var():
@@ -45,4 +47,6 @@ def test_every_network_has_registry_rows_accounts_and_valid_settings():
 def test_registry_rows_name_streams_the_connectors_declare():
     for row in registry.load():
         spec = networks.get(row.network)
-        assert row.source in spec.stream_names, f"{row.network}: registry source {row.source!r} is not a stream"
+        assert row.source in spec.stream_names, (
+            f"{row.network}: registry source {row.source!r} is not a stream"
+        )

@@ -38,8 +38,13 @@ def manifest(url: str, account: str = PAGE) -> list[tuple]:
 
 def load(sb, url, account=PAGE, **kwargs):
     return run_account_load(
-        "facebook_pages", account, DAY, url=url, run_id="test-run",
-        connection=sandbox_connection(sb, "facebook_pages"), settings=fast_settings("facebook_pages"),
+        "facebook_pages",
+        account,
+        DAY,
+        url=url,
+        run_id="test-run",
+        connection=sandbox_connection(sb, "facebook_pages"),
+        settings=fast_settings("facebook_pages"),
         **kwargs,
     )
 
@@ -47,9 +52,15 @@ def load(sb, url, account=PAGE, **kwargs):
 def test_loading_a_day_twice_leaves_identical_rows(sb, warehouse_url):
     sb.state.clock = CLOCK
     first = load(sb, warehouse_url)
-    before = {t: raw_rows(warehouse_url, f"facebook_pages__{t}") for t in ("page_insights", "posts", "post_insights")}
+    before = {
+        t: raw_rows(warehouse_url, f"facebook_pages__{t}")
+        for t in ("page_insights", "posts", "post_insights")
+    }
     second = load(sb, warehouse_url)
-    after = {t: raw_rows(warehouse_url, f"facebook_pages__{t}") for t in ("page_insights", "posts", "post_insights")}
+    after = {
+        t: raw_rows(warehouse_url, f"facebook_pages__{t}")
+        for t in ("page_insights", "posts", "post_insights")
+    }
     assert all(before[t] for t in before), "every stream must have landed rows"
     assert before == after
     assert first.records == second.records
@@ -63,10 +74,14 @@ def test_a_later_load_of_the_same_day_replaces_revised_values(sb, warehouse_url)
     account = "104729385610010"
     sb.state.clock = CLOCK
     load(sb, warehouse_url, account=account)
-    early = dict((r[2], r[4]) for r in raw_rows(warehouse_url, "facebook_pages__page_insights", account))
+    early = dict(
+        (r[2], r[4]) for r in raw_rows(warehouse_url, "facebook_pages__page_insights", account)
+    )
     sb.state.clock = CLOCK + dt.timedelta(days=2)  # the network revised the days since
     load(sb, warehouse_url, account=account)
-    late = dict((r[2], r[4]) for r in raw_rows(warehouse_url, "facebook_pages__page_insights", account))
+    late = dict(
+        (r[2], r[4]) for r in raw_rows(warehouse_url, "facebook_pages__page_insights", account)
+    )
     assert early.keys() == late.keys()
     key = f"page_media_view|{DAY}"
     assert late[key]["values"][0]["value"] > early[key]["values"][0]["value"]
@@ -83,32 +98,46 @@ def test_a_failed_stream_keeps_the_previous_rows_and_records_the_error(sb, wareh
     assert "Rerun the task" in str(error.value)
     assert raw_rows(warehouse_url, "facebook_pages__post_insights", account) == previous
     last = manifest(warehouse_url, account)[-3:]
-    assert [(r[0], r[1]) for r in last] == [("page_insights", "success"), ("posts", "success"),
-                                           ("post_insights", "failed")]
+    assert [(r[0], r[1]) for r in last] == [
+        ("page_insights", "success"),
+        ("posts", "success"),
+        ("post_insights", "failed"),
+    ]
     assert "server error" in last[2][5] or "unexpected error" in last[2][5]
 
 
 def test_rejected_records_are_kept_with_their_reason_and_the_rest_land(sb, warehouse_url):
     account = "104729385610012"
     sb.state.clock = CLOCK
-    add_fault(sb, "malformed_record", "facebook_pages", count=1, path="published_posts",
-              params={"field": "id"})
+    add_fault(
+        sb,
+        "malformed_record",
+        "facebook_pages",
+        count=1,
+        path="published_posts",
+        params={"field": "id"},
+    )
     outcome = load(sb, warehouse_url, account=account)
     posts = next(r for r in outcome.results if r.stream == "posts")
     assert posts.rejected == 1 and posts.records > 0
     with psycopg.connect(warehouse_url) as conn:
         rejected = conn.execute(
             """select stream, reason, payload::jsonb ? 'created_time' from ops.rejected_records
-               where account_id = %s""", (account,)).fetchall()
+               where account_id = %s""",
+            (account,),
+        ).fetchall()
         report = conn.execute(
-            "select rejected from ops.rejected_records_daily where network = 'facebook_pages' and stream = 'posts'"
+            """select rejected from ops.rejected_records_daily
+               where network = 'facebook_pages' and stream = 'posts'"""
         ).fetchall()
     assert rejected == [("posts", "missing required field 'id'", True)]
     assert sum(r[0] for r in report) >= 1
     # a clean rerun of the day clears the rejects of that load day
     load(sb, warehouse_url, account=account)
     with psycopg.connect(warehouse_url) as conn:
-        left = conn.execute("select count(*) from ops.rejected_records where account_id = %s", (account,)).fetchone()
+        left = conn.execute(
+            "select count(*) from ops.rejected_records where account_id = %s", (account,)
+        ).fetchone()
     assert left == (0,)
 
 
@@ -119,8 +148,10 @@ def test_migrations_apply_once_and_refuse_edited_history(warehouse_url, monkeypa
     def edited():
         migrations = original()
         first = migrations[0]
-        return [migrate_module.Migration(first.version, first.description, first.sql + "\n-- edited"),
-                *migrations[1:]]
+        return [
+            migrate_module.Migration(first.version, first.description, first.sql + "\n-- edited"),
+            *migrations[1:],
+        ]
 
     monkeypatch.setattr(migrate_module, "planned", edited)
     with pytest.raises(ConfigError, match="changed after it was applied"):

@@ -9,7 +9,10 @@ configured as (
 
 seen as (
 
-    select distinct network, account_id from {{ ref('int_account_days_pivoted') }}
+    select distinct
+        network,
+        account_id
+    from {{ ref('int_account_days_pivoted') }}
 
 ),
 

@@ -2,7 +2,8 @@
     {'columns': ['network', 'post_id', 'snapshot_date'], 'unique': true},
 ]) }}
 
-{#- Lifetime post metrics mapped onto the unified post metrics, one row per post and load day. -#}
+{#- Lifetime post metrics mapped onto the unified post metrics, one row per post and load day;
+    source metrics registered with aggregation `sum` add up (X shares = retweets + quotes). -#}
 with
 
 metrics as (
@@ -27,6 +28,7 @@ mapped as (
         metrics.snapshot_date,
         metrics.extracted_at,
         registry.unified_metric,
+        registry.aggregation,
         metrics.metric_value,
         dense_rank() over (
             partition by metrics.network, metrics.post_id, metrics.snapshot_date, registry.unified_metric
@@ -40,6 +42,26 @@ mapped as (
 
 ),
 
+aggregated as (
+
+    select
+        network,
+        account_id,
+        post_id,
+        snapshot_date,
+        unified_metric,
+        max(extracted_at) as extracted_at,
+        case
+            when min(aggregation) = 'sum' then sum(metric_value)
+            else max(metric_value)
+        end as metric_value
+
+    from mapped
+    where preference = 1
+    group by network, account_id, post_id, snapshot_date, unified_metric
+
+),
+
 final as (
 
     select
@@ -50,8 +72,7 @@ final as (
         max(extracted_at) as extracted_at,
         {{ pivot_metrics(var('post_metrics')) }}
 
-    from mapped
-    where preference = 1
+    from aggregated
     group by network, account_id, post_id, snapshot_date
 
 )

@@ -27,12 +27,15 @@ with_previous as (
 
     select
         snapshots.*,
-        {%- for metric in var('post_metrics') %}
-        lag({{ metric }}) over w as previous_{{ metric }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
+        {% for metric in var('post_metrics') -%}
+        lag(snapshots.{{ metric }}) over by_post as previous_{{ metric }},
+        {% endfor -%}
+        coalesce(snapshots.likes, 0) + coalesce(snapshots.comments, 0)
+        + coalesce(snapshots.shares, 0) + coalesce(snapshots.saves, 0)
+        + coalesce(snapshots.clicks, 0) as engagements
 
     from snapshots
-    window w as (partition by network, post_id order by snapshot_date)
+    window by_post as (partition by network, post_id order by snapshot_date)
 
 ),
 
@@ -47,18 +50,12 @@ final as (
         posts.published_at,
         posts.post_type,
         (with_previous.snapshot_date - posts.published_date) as days_since_published,
-        {%- for metric in var('post_metrics') %}
+        {% for metric in var('post_metrics') -%}
         with_previous.{{ metric }} as lifetime_{{ metric }},
         with_previous.{{ metric }} - with_previous.previous_{{ metric }} as delta_{{ metric }},
-        {%- endfor %}
-        coalesce(with_previous.likes, 0) + coalesce(with_previous.comments, 0)
-            + coalesce(with_previous.shares, 0) + coalesce(with_previous.saves, 0)
-            + coalesce(with_previous.clicks, 0) as lifetime_engagements,
-        {{ safe_divide(
-            'coalesce(with_previous.likes, 0) + coalesce(with_previous.comments, 0)'
-            ~ ' + coalesce(with_previous.shares, 0) + coalesce(with_previous.saves, 0)'
-            ~ ' + coalesce(with_previous.clicks, 0)',
-            'with_previous.reach') }} as engagement_rate_by_reach
+        {% endfor -%}
+        with_previous.engagements as lifetime_engagements,
+        {{ safe_divide('with_previous.engagements', 'with_previous.reach') }} as engagement_rate_by_reach
 
     from with_previous
     inner join posts

@@ -78,7 +78,8 @@ class GraphClient(ApiClient):
             return ApiVersionError(
                 self.network,
                 message,
-                hint=f"set api_version for {self.network} in config/networks.yml to a supported version",
+                hint=f"set api_version for {self.network} in config/networks.yml to a "
+                "supported version",
                 **common,
             )
         hint = error.get("error_user_msg") or None

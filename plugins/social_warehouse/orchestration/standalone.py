@@ -29,23 +29,33 @@ def main() -> int:
     home = Path(env["AIRFLOW_HOME"])
     passwords = home / "passwords.json"
     passwords.write_text(json.dumps({"admin": os.environ.get("AIRFLOW_ADMIN_PASSWORD", "admin")}))
-    os.environ.update({
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__API__PORT": str(PORT),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{PORT}",
-    })
+    os.environ.update(
+        {
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__API__PORT": str(PORT),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{PORT}",
+        }
+    )
     sandbox = Sandbox(port=int(os.environ.get("SANDBOX_PORT", "8765"))).start()
     for network in registry.names():
         conn_id = load_network_settings(network).connection_id
-        os.environ.setdefault(env_var_name(conn_id), f"http://:sandbox-token@{sandbox.url.split('://')[1]}/{network}")
+        os.environ.setdefault(
+            env_var_name(conn_id), f"http://:sandbox-token@{sandbox.url.split('://')[1]}/{network}"
+        )
     airflow = str(Path(sys.executable).parent / "airflow")
     subprocess.run([airflow, "db", "migrate"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run([sys.executable, "-m", "social_warehouse.cli", "airflow-setup"], check=True)
-    print(f"Airflow UI: http://127.0.0.1:{PORT} (admin / admin); sandbox at {sandbox.url}; Ctrl-C stops both")
+    print(
+        f"Airflow UI: http://127.0.0.1:{PORT} (admin / admin); sandbox at {sandbox.url}; "
+        "Ctrl-C stops both"
+    )
     # standalone stops its children only on SIGINT, which a backgrounded shell would ignore
-    process = subprocess.Popen([airflow, "standalone"], cwd=paths.project_root(),
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        [airflow, "standalone"],
+        cwd=paths.project_root(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -63,7 +63,8 @@ def cosmos_task_group(group_id: str = "dbt") -> Any:
     manifest = project_dir / "target" / "manifest.json"
     if not manifest.exists():
         raise FileNotFoundError(
-            f"{manifest} is missing: run `make dbt-manifest` (dbt parse) before Airflow parses this DAG"
+            f"{manifest} is missing: run `make dbt-manifest` (dbt parse) before Airflow "
+            "parses this DAG"
         )
     group = DbtTaskGroup(
         group_id=group_id,
@@ -94,15 +95,15 @@ def wait_for_producer(group: Any) -> None:
     """In a DbtTaskGroup, Cosmos leaves the watcher tasks of root models unconnected to the
     producer (they poll its XComs). Under dag.test(), which runs one task at a time, a watcher
     scheduled before the producer would wait forever. Run every root watcher after the producer,
-    whatever its outcome (`all_done`), so each model's task still reports that model's own result."""
+    whatever its outcome (`all_done`), so each model's task still reports its own result."""
     from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 
     producer = group.children[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
-    for task in group.roots:
-        if task is producer or task.task_id.endswith("_done"):
+    for watcher in group.roots:
+        if watcher is producer or watcher.task_id.endswith("_done"):
             continue
-        producer >> task
-        task.trigger_rule = "all_done"
+        producer >> watcher
+        watcher.trigger_rule = "all_done"
 
 
 def build_transform_dag(networks: list[str]) -> DAG:

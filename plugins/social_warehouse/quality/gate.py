@@ -112,14 +112,15 @@ def _context():
 
 def _sync(context: Any, targets: list[Target]) -> Any:
     """Add what is missing (datasource, assets, daily batch definitions, validation definitions,
-    checkpoint) to the file context; leave what exists untouched so the committed config is stable."""
+    checkpoint) to the file context; leave what exists untouched so the committed config stays
+    stable."""
     import great_expectations as gx
 
     try:
         datasource = context.data_sources.get(DATASOURCE)
     except (KeyError, ValueError):
         datasource = context.data_sources.add_postgres(
-            DATASOURCE, connection_string="${%s}" % URL_VARIABLE
+            DATASOURCE, connection_string=f"${{{URL_VARIABLE}}}"
         )
     definitions = []
     for target in targets:
@@ -199,7 +200,8 @@ def _record(outcomes: list[ExpectationOutcome], day: dt.date, run_id: str, url: 
         )
         with conn.cursor().copy(
             """copy ops.quality_results (run_id, checked_day, suite, asset, expectation_type,
-                   expectation_kwargs, severity, success, failing_count, observed, sample) from stdin"""
+                   expectation_kwargs, severity, success, failing_count, observed, sample)
+               from stdin"""
         ) as copy:
             for o in outcomes:
                 copy.write_row(

@@ -136,7 +136,7 @@ class SandboxNetwork(ABC):
         """Render a failure in this network's error envelope. Kinds every network supports:
         unauthorized, expired_token, throttle, server_error, not_found, bad_request."""
 
-    def decorate(
+    def decorate(  # noqa: B027 - an optional hook: not every network sends rate-limit headers
         self, request: SandboxRequest, response: SandboxResponse, usage: int, reset: float
     ) -> None:
         """Add rate-limit headers to a response."""

@@ -90,7 +90,8 @@ def standard_error(
             400,
             190,
             "Error validating access token: Session has expired on "
-            f"{expired:%A, %d-%b-%y %H:%M:%S} UTC. The current time is {request.now:%A, %d-%b-%y %H:%M:%S} UTC.",
+            f"{expired:%A, %d-%b-%y %H:%M:%S} UTC. The current time is "
+            f"{request.now:%A, %d-%b-%y %H:%M:%S} UTC.",
             subcode=463,
         )
     if kind == "throttle":
@@ -102,8 +103,10 @@ def standard_error(
             17: "(#17) User request limit reached",
             32: "(#32) Page request limit reached",
             613: "(#613) Calls to this api have exceeded the rate limit.",
-            80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
-            80002: "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.",
+            80001: "(#80001) There have been too many calls to this Page account. "
+            "Wait a bit and try again.",
+            80002: "(#80002) There have been too many calls to this Instagram account. "
+            "Wait a bit and try again.",
         }
         headers = usage_headers(account_id, 100, minutes)
         return graph_error(
@@ -129,7 +132,8 @@ def standard_error(
             request,
             400,
             2635,
-            f"(#2635) You are calling a deprecated version of the Graph API. Please update to the latest "
+            "(#2635) You are calling a deprecated version of the Graph API. Please update to the "
+            "latest "
             f"version: {SUPPORTED_VERSIONS[-1]}.",
             error_type="OAuthException",
         )
@@ -151,7 +155,8 @@ def standard_error(
         request,
         400,
         100,
-        f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be loaded due "
+        f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be "
+        "loaded due "
         "to missing permissions, or does not support this operation.",
         subcode=33,
         error_type="GraphMethodException",

@@ -37,11 +37,16 @@ def _start_system_cluster() -> bool:
 
 
 def _start_embedded() -> str:
+    runtime = paths.run_dir() / "xdg"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import pgserver
 
     data = paths.project_root() / ".pgdata"
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.run_dir()))
-    server = pgserver.get_server(str(data), cleanup_mode=None)
+    # "stop": the server stops when the last process using it exits, so make run and make test
+    # leave nothing running behind them
+    server = pgserver.get_server(str(data), cleanup_mode="stop")
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     base = uri.split("?", 1)
     return f"postgresql://postgres@/social_warehouse?{base[1]}" if len(base) == 2 else uri

@@ -113,7 +113,8 @@ def migrate(url: str | None = None, echo=None) -> list[str]:
                 with conn.transaction():
                     conn.execute(migration.sql)
                     conn.execute(
-                        "insert into ops.schema_migrations (version, description, checksum) values (%s, %s, %s)",
+                        """insert into ops.schema_migrations (version, description, checksum)
+                           values (%s, %s, %s)""",
                         (migration.version, migration.description, migration.checksum),
                     )
                 applied_now.append(migration.version)

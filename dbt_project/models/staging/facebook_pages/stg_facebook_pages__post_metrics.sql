@@ -45,8 +45,8 @@ object_counts as (
     from posts
     cross join lateral (
         values
-            ('comments', (posts.payload -> 'comments' -> 'summary' ->> 'total_count')::numeric),
-            ('shares', coalesce((posts.payload -> 'shares' ->> 'count')::numeric, 0))
+        ('comments', (posts.payload -> 'comments' -> 'summary' ->> 'total_count')::numeric),
+        ('shares', coalesce((posts.payload -> 'shares' ->> 'count')::numeric, 0))
     ) as counts (metric_name, metric_value)
 
 ),
