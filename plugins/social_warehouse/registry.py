@@ -77,9 +77,13 @@ def load(path: Path | None = None) -> tuple[MetricDefinition, ...]:
 
 
 def metrics(network: str, source: str, day: dt.date) -> list[str]:
-    """Source metrics to request from `source` for data of `day`, in registry order."""
+    """Source metrics to request from `source` for data of `day`, in registry order. Rows with
+    aggregation `post_delta` are computed in dbt from the posts' growth, never requested."""
     return [
         m.source_metric
         for m in load()
-        if m.network == network and m.source == source and m.valid_on(day)
+        if m.network == network
+        and m.source == source
+        and m.valid_on(day)
+        and m.aggregation != "post_delta"
     ]

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 import requests
 
+from social_warehouse import registry
 from social_warehouse.connector.client import Request
 from social_warehouse.connector.streams import LoadContext
 from social_warehouse.errors import ApiError, AuthError, RateLimitError, TransientApiError
@@ -185,13 +186,14 @@ def test_profile_days_match_the_truth(sb):
     assert not result.rejects
 
 
-def test_profile_asks_for_registry_metrics_and_never_the_derived_engagements(sb):
+def test_profile_asks_for_exactly_the_registry_metrics_and_the_profile_fields(sb):
     sb.state.clock = CLOCK
     client, ctx = make(sb)
     BusinessProfile(client, ctx).collect()
     fields = json.loads(calls(sb, "business/get")[0]["query"]["fields"])
-    assert {"followers_count", "likes", "comments", "shares", "username"} <= set(fields)
-    assert "engagements" not in fields
+    metrics = registry.metrics("tiktok", BusinessProfile.name, ctx.day)
+    assert metrics, "the registry must list TikTok profile metrics for this test to mean anything"
+    assert fields == [*BusinessProfile.profile_fields, *metrics]
 
 
 def test_a_lookback_past_the_60_day_history_loads_the_rest_with_a_warning(sb):

@@ -31,8 +31,8 @@ TIMELINE = r"/tweets$"
 
 
 def make(sb, margin: float = 1.0, extra: dict | None = None, **settings_changes):
-    settings = fast_settings("x", **settings_changes)
-    extras = {**settings.extra, "rate_limit_margin_seconds": margin, **(extra or {})}
+    defaults = fast_settings("x").extra
+    extras = {**defaults, "rate_limit_margin_seconds": margin, **(extra or {})}
     settings = fast_settings("x", **settings_changes, extra=extras)
     client = XClient(sandbox_connection(sb, "x"), settings)
     return client, LoadContext("x", ACCOUNT, DAY, settings)
@@ -92,7 +92,9 @@ def test_tweet_metrics_match_the_truth_through_the_unified_mapping(sb):
     sb.state.clock = CLOCK
     client, ctx = make(sb)
     result = Tweets(client, ctx).collect()
-    expected = {p["post_id"]: p["lifetime"] for p in truth(sb, ctx.settings.post_lookback_days)["posts"]}
+    expected = {
+        p["post_id"]: p["lifetime"] for p in truth(sb, ctx.settings.post_lookback_days)["posts"]
+    }
     for record in result.records:
         public = record.payload["public_metrics"]
         unified = {
@@ -167,7 +169,9 @@ def test_remaining_zero_pauses_before_the_next_call_instead_of_hitting_429(sb):
     client, ctx = make(sb, margin=0.1, page_size=5)
     result = Tweets(client, ctx).collect()
     calls = timeline_calls(sb)
-    assert len(calls) > 3 and len(result.records) == len(truth(sb, ctx.settings.post_lookback_days)["posts"])
+    assert len(calls) > 3 and len(result.records) == len(
+        truth(sb, ctx.settings.post_lookback_days)["posts"]
+    )
     assert client.stats.throttled >= 1
     assert all(c["status"] == 200 for c in calls), "the pause must come before X says 429"
 
@@ -175,7 +179,7 @@ def test_remaining_zero_pauses_before_the_next_call_instead_of_hitting_429(sb):
 def test_a_reset_beyond_the_waiting_budget_gives_up_with_advice(sb):
     add_fault(sb, "throttle", "x", count=None, params={"reset": 60})
     client, ctx = make(sb, max_wait_seconds=5)
-    with pytest.raises(RateLimitError, match="config/networks.yml"):
+    with pytest.raises(RateLimitError, match=r"config/networks\.yml"):
         Users(client, ctx).collect()
     assert client.stats.requests == 1 and client.stats.waited_seconds == 0
 
@@ -229,8 +233,14 @@ def test_an_unknown_user_is_an_error_naming_the_account_and_the_config_file(sb):
 
 def test_malformed_records_are_rejected_and_the_rest_kept(sb):
     sb.state.clock = CLOCK
-    add_fault(sb, "malformed_record", "x", count=1, path=TIMELINE,
-              params={"field": "public_metrics", "mode": "string", "index": 1})
+    add_fault(
+        sb,
+        "malformed_record",
+        "x",
+        count=1,
+        path=TIMELINE,
+        params={"field": "public_metrics", "mode": "string", "index": 1},
+    )
     client, ctx = make(sb)
     result = Tweets(client, ctx).collect()
     assert [r.reason for r in result.rejects] == [
@@ -266,7 +276,11 @@ def test_a_load_writes_raw_rows_and_the_manifest(sb, warehouse_url):
     sb.state.clock = CLOCK
     settings = fast_settings("x", post_lookback_days=40)
     load = run_account_load(
-        "x", ACCOUNT, DAY, url=warehouse_url, connection=sandbox_connection(sb, "x"),
+        "x",
+        ACCOUNT,
+        DAY,
+        url=warehouse_url,
+        connection=sandbox_connection(sb, "x"),
         settings=settings,
     )
     expected = truth(sb, 40)
@@ -285,9 +299,10 @@ def test_a_load_writes_raw_rows_and_the_manifest(sb, warehouse_url):
             (ACCOUNT, DAY),
         ).fetchall()
     assert users == [(DAY, users[0][1])]
-    assert users[0][1]["public_metrics"]["followers_count"] == expected["account"]["unified"][
-        "followers"
-    ]
+    assert (
+        users[0][1]["public_metrics"]["followers_count"]
+        == expected["account"]["unified"]["followers"]
+    )
     assert sorted(k for (k,) in tweets) == sorted(p["post_id"] for p in expected["posts"])
     by_stream = {row[0]: row[1:] for row in manifest}
     assert by_stream["tweets"][:3] == ("success", len(expected["posts"]), 0)
@@ -303,7 +318,11 @@ def test_daily_snapshots_keep_private_metrics_after_x_drops_them(sb, warehouse_u
     for day in (early_day, late_day):
         sb.state.clock = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(12), dt.UTC)
         run_account_load(
-            "x", ACCOUNT, day, url=warehouse_url, connection=sandbox_connection(sb, "x"),
+            "x",
+            ACCOUNT,
+            day,
+            url=warehouse_url,
+            connection=sandbox_connection(sb, "x"),
             settings=settings,
         )
     with psycopg.connect(warehouse_url) as conn:
@@ -317,3 +336,10 @@ def test_daily_snapshots_keep_private_metrics_after_x_drops_them(sb, warehouse_u
         snapshots.setdefault(key, {})[load_date] = has_private
     dropped = [k for k, s in snapshots.items() if s == {early_day: True, late_day: False}]
     assert dropped, "some tweets must have aged past 30 days between the two loads"
+
+
+def test_a_wrong_api_version_says_where_to_change_it(sb):
+    client, ctx = make(sb, api_version="1.1")
+    with pytest.raises(ApiError, match=r"config/networks\.yml") as error:
+        Users(client, ctx).collect()
+    assert error.value.status == 404 and client.stats.requests == 1

@@ -70,7 +70,9 @@ def test_tweets_keep_old_ones_without_private_metrics_and_reject_broken_ones():
     reasons = {r.key: r.reason for r in result.rejects}
     assert reasons == {
         "146772647053375488000010161": "missing required field 'created_at'",
-        "146772647053375488000010151": "field 'public_metrics.like_count' is string, expected integer",
+        "146772647053375488000010151": (
+            "field 'public_metrics.like_count' is string, expected integer"
+        ),
     }
 
 
@@ -136,9 +138,17 @@ def test_a_lookup_whose_tweets_are_all_gone_is_an_empty_answer():
 
 def test_429_waits_until_the_reset_header_plus_the_margin():
     reset = int(time.time()) + 30
-    error = client().classify_error(answer("rate_limited.json", 429, **{
-        "x-rate-limit-limit": "900", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)
-    }))
+    error = client().classify_error(
+        answer(
+            "rate_limited.json",
+            429,
+            **{
+                "x-rate-limit-limit": "900",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(reset),
+            },
+        )
+    )
     assert isinstance(error, RateLimitError)
     assert error.retry_after == pytest.approx(reset - time.time() + 1.0, abs=1.5)
 
@@ -151,9 +161,13 @@ def test_the_old_rate_limit_body_is_a_rate_limit_too():
 
 
 def test_the_monthly_usage_cap_is_a_quota_not_a_rate_limit():
-    error = client().classify_error(answer("usage_capped.json", 429, **{
-        "x-rate-limit-limit": "40000", "x-rate-limit-remaining": "39999"
-    }))
+    error = client().classify_error(
+        answer(
+            "usage_capped.json",
+            429,
+            **{"x-rate-limit-limit": "40000", "x-rate-limit-remaining": "39999"},
+        )
+    )
     assert isinstance(error, QuotaExceededError)
     assert "Monthly" in str(error) and "config/networks.yml" in str(error)
 

@@ -1,23 +1,32 @@
-{{ config(materialized='table', indexes=[
-    {'columns': ['network', 'account_id', 'metric_date'], 'unique': true},
-]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['network', 'account_id', 'metric_date'],
+    indexes=[
+        {'columns': ['network', 'account_id', 'metric_date'], 'unique': true},
+        {'columns': ['metric_date']},
+    ],
+) }}
 
-{#- Native metrics mapped onto the unified metrics through the registry, one row per account
-    and day. When a retired metric and its replacement both have a value for a day, the
-    replacement wins; metrics the registry does not know are ignored (and listed by the
-    unmapped-metrics test). -#}
+{#- The network's own account-level metrics mapped onto the unified metrics through the registry,
+    one row per account and day. When a retired metric and its replacement both have a value for
+    a day, the replacement wins; source metrics registered with aggregation `sum` add up (reaction
+    types make up likes). Metrics the registry does not know are ignored. -#}
 with
 
 metrics as (
 
     select * from {{ ref('int_account_metrics_deduplicated') }}
+    {% if is_incremental() -%}
+    where metric_date >= {{ incremental_cutoff('metric_date') }}
+    {%- endif %}
 
 ),
 
 registry as (
 
     select * from {{ ref('metric_registry') }}
-    where entity = 'account'
+    where entity = 'account' and aggregation in ('sum', 'last')
 
 ),
 

@@ -1,6 +1,12 @@
-{{ config(materialized='table', indexes=[
-    {'columns': ['network', 'post_id', 'snapshot_date'], 'unique': true},
-]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['network', 'post_id', 'snapshot_date'],
+    indexes=[
+        {'columns': ['network', 'post_id', 'snapshot_date'], 'unique': true},
+        {'columns': ['snapshot_date']},
+    ],
+) }}
 
 {#- Lifetime post metrics mapped onto the unified post metrics, one row per post and load day;
     source metrics registered with aggregation `sum` add up (X shares = retweets + quotes). -#}
@@ -9,6 +15,9 @@ with
 metrics as (
 
     select * from {{ ref('int_post_metrics_unioned') }}
+    {% if is_incremental() -%}
+    where snapshot_date >= {{ incremental_cutoff('snapshot_date') }}
+    {%- endif %}
 
 ),
 

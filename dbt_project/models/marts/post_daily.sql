@@ -1,19 +1,24 @@
-{{ config(indexes=[{'columns': ['network', 'post_id', 'metric_date'], 'unique': true}]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['network', 'post_id', 'metric_date'],
+    indexes=[
+        {'columns': ['network', 'post_id', 'metric_date'], 'unique': true},
+        {'columns': ['metric_date']},
+    ],
+) }}
 
 {#- One row per post and load day while the post is inside the post lookback window: its
-    lifetime metrics as that day's load saw them, and the change since the previous snapshot
-    (null on the first snapshot: there is nothing to subtract). -#}
+    lifetime metrics as that day's load saw them, the day's growth, and engagements by the
+    network's post-level definition. -#}
 with
 
-snapshots as (
+post_days as (
 
-    select * from {{ ref('int_post_snapshots_pivoted') }}
-
-),
-
-posts as (
-
-    select * from {{ ref('int_posts_deduplicated') }}
+    select * from {{ ref('int_post_days_differenced') }}
+    {% if is_incremental() -%}
+    where metric_date >= {{ incremental_cutoff('metric_date') }}
+    {%- endif %}
 
 ),
 
@@ -23,47 +28,44 @@ accounts as (
 
 ),
 
-with_previous as (
+with_engagements as (
 
     select
-        snapshots.*,
-        {% for metric in var('post_metrics') -%}
-        lag(snapshots.{{ metric }}) over by_post as previous_{{ metric }},
-        {% endfor -%}
-        coalesce(snapshots.likes, 0) + coalesce(snapshots.comments, 0)
-        + coalesce(snapshots.shares, 0) + coalesce(snapshots.saves, 0)
-        + coalesce(snapshots.clicks, 0) as engagements
+        post_days.*,
+        {{ engagement_sum('post_days.network', 'post', 'lifetime_', 'post_days') }} as lifetime_engagements,
+        {{ engagement_sum('post_days.network', 'post', 'delta_', 'post_days') }} as delta_engagements
 
-    from snapshots
-    window by_post as (partition by network, post_id order by snapshot_date)
+    from post_days
 
 ),
 
 final as (
 
     select
-        with_previous.network,
-        with_previous.post_id,
-        with_previous.snapshot_date as metric_date,
-        with_previous.account_id,
+        with_engagements.network,
+        with_engagements.post_id,
+        with_engagements.metric_date,
+        with_engagements.account_id,
         accounts.brand_id,
-        posts.published_at,
-        posts.post_type,
-        (with_previous.snapshot_date - posts.published_date) as days_since_published,
+        with_engagements.published_at,
+        with_engagements.post_type,
+        with_engagements.metric_date - with_engagements.published_date as days_since_published,
+        with_engagements.growth_basis,
         {% for metric in var('post_metrics') -%}
-        with_previous.{{ metric }} as lifetime_{{ metric }},
-        with_previous.{{ metric }} - with_previous.previous_{{ metric }} as delta_{{ metric }},
+        with_engagements.lifetime_{{ metric }},
+        with_engagements.delta_{{ metric }},
         {% endfor -%}
-        with_previous.engagements as lifetime_engagements,
-        {{ safe_divide('with_previous.engagements', 'with_previous.reach') }} as engagement_rate_by_reach
+        with_engagements.lifetime_engagements,
+        with_engagements.delta_engagements,
+        {{ safe_divide('with_engagements.lifetime_engagements', 'with_engagements.lifetime_reach') }}
+            as engagement_rate_by_reach,
+        {{ safe_divide('with_engagements.lifetime_engagements', 'with_engagements.lifetime_impressions') }}
+            as engagement_rate_by_impressions
 
-    from with_previous
-    inner join posts
-        on with_previous.network = posts.network
-        and with_previous.post_id = posts.post_id
+    from with_engagements
     inner join accounts
-        on with_previous.network = accounts.network
-        and with_previous.account_id = accounts.account_id
+        on with_engagements.network = accounts.network
+        and with_engagements.account_id = accounts.account_id
 
 )
 

@@ -217,12 +217,10 @@ class BusinessProfile(Stream):
     key = ("date",)
     contract = {"date": str}
     profile_fields = ("username", "display_name")
-    # Registry metrics computed in dbt from other fields, never sent to the API.
-    derived_metrics = frozenset({"engagements"})
 
     def fields_param(self) -> str:
         metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
-        wanted = [*self.profile_fields, *(m for m in metrics if m not in self.derived_metrics)]
+        wanted = [*self.profile_fields, *metrics]
         return json.dumps(list(dict.fromkeys(wanted)), separators=(",", ":"))
 
     def call(self, start: dt.date, end: dt.date) -> Any:

@@ -16,6 +16,7 @@ What the client copes with:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -40,6 +41,8 @@ from social_warehouse.errors import (
     TransientApiError,
 )
 from social_warehouse.timeutil import day_start, local_day, parse_instant
+
+log = logging.getLogger(__name__)
 
 PRIVATE_METRICS_DAYS = 30  # X serves non-public and organic metrics for 30 days after posting
 PRIVATE_OBJECTS = ("non_public_metrics", "organic_metrics")
@@ -268,9 +271,18 @@ class Tweets(Stream):
     def _pages(self) -> Iterator[tuple[Any, ParseResult]]:
         for first in self.requests():
             request = first
-            for _ in range(self.max_pages):
+            for page in range(1, self.max_pages + 1):
                 body = self.client.execute(request).body
-                yield body, self.parse(body, self.ctx)
+                result = self.parse(body, self.ctx)
+                log.info(
+                    "x/%s tweets: page %d, %d records, %d rejected, %d partial errors",
+                    self.ctx.account_id,
+                    page,
+                    len(result.records),
+                    len(result.rejects),
+                    len(_problems(body)),
+                )
+                yield body, result
                 nxt = self.client_paginate(request, body)
                 if nxt is None:
                     break

@@ -9,7 +9,6 @@ base URL (default: the host, so one sandbox prefix serves both)."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -39,8 +38,6 @@ from social_warehouse.errors import (
 )
 from social_warehouse.timeutil import day_start, local_day, parse_instant
 
-log = logging.getLogger(__name__)
-
 PACIFIC = "America/Los_Angeles"
 MAX_REPORT_ROWS = 200  # Analytics API maxResults ceiling; above it the call fails with 400
 MAX_DATA_PAGE = 50  # Data API maxResults ceiling for playlistItems
@@ -48,9 +45,6 @@ IDS_PER_CALL = 50  # videos.list accepts at most 50 ids
 DAILY_QUOTA_UNITS = 10_000
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
-# Registry metrics the staging model derives from other columns of the same row; the API has
-# no such metric, so they are never requested.
-DERIVED_METRICS = {"engagements"}
 # Playlist items of videos that were made private or deleted after upload: they keep their
 # place in the uploads playlist but have no publish time and no statistics.
 UNAVAILABLE_TITLES = {"Private video", "Deleted video"}
@@ -201,11 +195,7 @@ class ChannelDaily(Stream):
 
     def fetch(self) -> Iterator[ParseResult]:
         client: YouTubeClient = self.client  # type: ignore[assignment]
-        metrics = [
-            m
-            for m in registry.metrics(self.ctx.network, self.name, self.ctx.day)
-            if m not in DERIVED_METRICS
-        ]
+        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
         results = call_dropping_invalid(
             metrics, self._read_all_pages, self.ctx, client.dropped_metrics
         )
@@ -509,7 +499,9 @@ class VideoStatistics(Stream):
         for start in range(0, len(ids), IDS_PER_CALL):
             batch = ids[start : start + IDS_PER_CALL]
             yield Request(
-                "GET", client.data_url(self.path), {"part": "statistics,snippet", "id": ",".join(batch)}
+                "GET",
+                client.data_url(self.path),
+                {"part": "statistics,snippet", "id": ",".join(batch)},
             )
 
     def collect(self) -> ParseResult:

@@ -183,14 +183,14 @@ class TikTokSandbox(SandboxNetwork):
         for name in PROFILE_FIELDS:
             if name in fields:
                 data[name] = self._profile_value(name, business_id, model, request.now)
-        metric_names = [f for f in fields if f in DAILY_METRICS and f != "followers_count"]
-        if "followers_count" in fields:
-            metric_names.insert(0, "followers_count")
+        # followers_count is both a profile field (now) and a daily metric (end of each day)
+        metric_names = [name for name in DAILY_METRICS if name in fields]
         if metric_names:
             data["metrics"] = self._metrics(model, dates, metric_names, request.now)
         return self.envelope(request, 0, "OK", data)
 
     def _date_range(self, request: SandboxRequest) -> tuple[dt.date, dt.date] | str:
+        """start_date/end_date (inclusive), or the 40002 message. History: the last 60 days."""
         today = local_day(request.now, self.tz)
         try:
             start = dt.date.fromisoformat(request.query.get("start_date") or "")

@@ -150,10 +150,14 @@ class XSandbox(SandboxNetwork):
                 str(params.get("value", "")),
                 str(params.get("message", "Invalid Request")),
             )
-        # not_found: an unknown user is an HTTP 200 with an errors array and no data
+        # not_found: an unknown user is an HTTP 200 with an errors array and no data; a path
+        # the API does not serve is a plain 404
         parts = request.path.strip("/").split("/")
-        user_id = str(params.get("user_id") or (parts[2] if len(parts) > 2 else ""))
-        return SandboxResponse(200, {"errors": [self._user_not_found(user_id)]})
+        user_id = params.get("user_id") or (parts[2] if parts[:2] == ["2", "users"] else None)
+        if user_id is None or len(parts) > 4:
+            body = {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
+            return SandboxResponse(404, body)
+        return SandboxResponse(200, {"errors": [self._user_not_found(str(user_id))]})
 
     @staticmethod
     def _user_not_found(user_id: str) -> dict[str, str]:

@@ -167,8 +167,11 @@ class YouTubeSandbox(SandboxNetwork):
             reason = str(params.get("reason", "rateLimitExceeded"))
             if status == 429:
                 return google_error(
-                    429, "Resource has been exhausted (e.g. check quota).", reason,
-                    "usageLimits", "RESOURCE_EXHAUSTED",
+                    429,
+                    "Resource has been exhausted (e.g. check quota).",
+                    reason,
+                    "usageLimits",
+                    "RESOURCE_EXHAUSTED",
                 )
             return google_error(
                 403,
@@ -181,7 +184,10 @@ class YouTubeSandbox(SandboxNetwork):
             status = int(params.get("status", 500))
             if status == 503:
                 return google_error(
-                    503, "The service is currently unavailable.", "backendError", "global",
+                    503,
+                    "The service is currently unavailable.",
+                    "backendError",
+                    "global",
                     "UNAVAILABLE",
                 )
             return google_error(
@@ -198,7 +204,11 @@ class YouTubeSandbox(SandboxNetwork):
         if kind == "bad_request":
             return google_error(
                 400,
-                str(params.get("message", "Invalid query. Query did not conform to the expectations.")),
+                str(
+                    params.get(
+                        "message", "Invalid query. Query did not conform to the expectations."
+                    )
+                ),
                 str(params.get("reason", "badRequest")),
                 "global",
                 "INVALID_ARGUMENT",
@@ -435,7 +445,9 @@ class YouTubeSandbox(SandboxNetwork):
         offset = decode_page_token(token) if token else 0
         if offset is None:
             return self.error(
-                "bad_request", request, message="The pageToken is invalid.",
+                "bad_request",
+                request,
+                message="The pageToken is invalid.",
                 reason="invalidPageToken",
             )
         uploads = self._uploads(self.model(channel), request.now)  # newest first
@@ -535,7 +547,11 @@ class YouTubeSandbox(SandboxNetwork):
         return post
 
     def _video(self, post: Post, parts: set[str], now: dt.datetime) -> dict[str, Any]:
-        item: dict[str, Any] = {"kind": "youtube#video", "etag": etag(post.post_id), "id": post.post_id}
+        item: dict[str, Any] = {
+            "kind": "youtube#video",
+            "etag": etag(post.post_id),
+            "id": post.post_id,
+        }
         if "snippet" in parts:
             item["snippet"] = {
                 "publishedAt": iso_z(post.published_at),

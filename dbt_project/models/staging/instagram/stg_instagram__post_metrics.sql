@@ -32,24 +32,38 @@ insight_metrics as (
 
 ),
 
+media_counts as (
+
+    select
+        account_id,
+        record_key as post_id,
+        load_date as snapshot_date,
+        {{ metric_value("payload -> 'like_count'") }} as like_count,
+        {{ metric_value("payload -> 'comments_count'") }} as comments_count,
+        load_id,
+        extracted_at
+
+    from media
+
+),
+
 object_counts as (
 
     select
-        media.account_id,
-        media.record_key as post_id,
-        media.load_date as snapshot_date,
+        media_counts.account_id,
+        media_counts.post_id,
+        media_counts.snapshot_date,
         counts.metric_name,
         counts.metric_value,
-        media.load_id,
-        media.extracted_at
+        media_counts.load_id,
+        media_counts.extracted_at
 
-    from media
+    from media_counts
     cross join lateral (
         values
-            ('like_count', {{ metric_value("media.payload -> 'like_count'") }}),
-            ('comments_count', {{ metric_value("media.payload -> 'comments_count'") }})
+        ('like_count', media_counts.like_count),
+        ('comments_count', media_counts.comments_count)
     ) as counts (metric_name, metric_value)
-    where counts.metric_value is not null
 
 ),
 
@@ -58,6 +72,7 @@ unioned as (
     select * from insight_metrics
     union all
     select * from object_counts
+    where metric_value is not null
 
 ),
 

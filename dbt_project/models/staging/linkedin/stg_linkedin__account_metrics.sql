@@ -1,6 +1,6 @@
 {#- LinkedIn page metrics, long: the day's share statistics and follower gains under LinkedIn's
-    field names, the follower total, and the derived `engagements` count (LinkedIn's own
-    `engagement` is a rate: it stays a metric of its own and is never summed). -#}
+    field names, and the follower total (LinkedIn's own `engagement` is a rate: it stays a
+    metric of its own and is never summed). -#}
 with
 
 share_statistics as (
@@ -34,24 +34,6 @@ share_fields as (
 
     from share_statistics
     cross join lateral jsonb_each(share_statistics.payload -> 'totalShareStatistics') as stat (name, value)
-
-),
-
-share_engagements as (
-
-    select
-        account_id,
-        record_date as metric_date,
-        'engagements'::text as metric_name,
-        {{ metric_value("payload -> 'totalShareStatistics' -> 'clickCount'") }}
-        + {{ metric_value("payload -> 'totalShareStatistics' -> 'likeCount'") }}
-        + {{ metric_value("payload -> 'totalShareStatistics' -> 'commentCount'") }}
-        + {{ metric_value("payload -> 'totalShareStatistics' -> 'shareCount'") }} as metric_value,
-        load_date,
-        load_id,
-        extracted_at
-
-    from share_statistics
 
 ),
 
@@ -89,8 +71,6 @@ followers as (
 unioned as (
 
     select * from share_fields
-    union all
-    select * from share_engagements
     union all
     select * from follower_fields
     union all

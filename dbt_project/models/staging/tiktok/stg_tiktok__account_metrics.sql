@@ -1,6 +1,5 @@
 {#- TikTok profile metrics, one row per account, day, metric and load day. The counters come
-    untouched from the day's `metrics` entry; `engagements` is derived here (likes + comments +
-    shares of the same entry, null when one is missing) because TikTok has no native total. -#}
+    untouched from the day's `metrics` entry, one row per field the entry carries. -#}
 with
 
 source as (
@@ -35,42 +34,16 @@ native as (
         entries.extracted_at
 
     from entries
-    cross join lateral (
+    cross join (
         values
-            ('followers_count'),
-            ('profile_views'),
-            ('video_views'),
-            ('likes'),
-            ('comments'),
-            ('shares')
+        ('followers_count'),
+        ('profile_views'),
+        ('video_views'),
+        ('likes'),
+        ('comments'),
+        ('shares')
     ) as metric (metric_name)
     where entries.entry ? metric.metric_name
-
-),
-
-engagements as (
-
-    select
-        account_id,
-        metric_date,
-        'engagements'::text as metric_name,
-        {{ metric_value("entry -> 'likes'") }}
-            + {{ metric_value("entry -> 'comments'") }}
-            + {{ metric_value("entry -> 'shares'") }} as metric_value,
-        load_date,
-        load_id,
-        extracted_at
-
-    from entries
-
-),
-
-unioned as (
-
-    select * from native
-    union all
-    select * from engagements
-    where metric_value is not null
 
 ),
 
@@ -86,7 +59,7 @@ final as (
         load_id,
         extracted_at
 
-    from unioned
+    from native
 
 )
 

@@ -21,13 +21,13 @@ unnested as (
         source.extracted_at
 
     from source
-    cross join lateral (
+    cross join (
         values
-            ('video_views'),
-            ('likes'),
-            ('comments'),
-            ('shares'),
-            ('reach')
+        ('video_views'),
+        ('likes'),
+        ('comments'),
+        ('shares'),
+        ('reach')
     ) as metric (metric_name)
     where source.payload ? metric.metric_name
 

@@ -1,6 +1,5 @@
 {#- Channel metrics, one row per channel, day, metric and load day. Report cells are read
     through their column headers (position n of `row` is header n), never by a fixed position.
-    YouTube has no engagement total: `engagements` is likes + comments + shares of the same row.
     The subscriber count comes from the channel snapshot, dated on its load day. -#}
 with
 
@@ -21,33 +20,15 @@ report_cells as (
     select
         daily.account_id,
         daily.record_date as metric_date,
-        header.value ->> 'name' as metric_name,
-        {{ metric_value("daily.payload -> 'row' -> (header.position - 1)::int") }} as metric_value,
+        col.header ->> 'name' as metric_name,
+        {{ metric_value("daily.payload -> 'row' -> (col.position - 1)::int") }} as metric_value,
         daily.load_date,
         daily.load_id,
         daily.extracted_at
 
     from daily
-    cross join lateral jsonb_array_elements(daily.payload -> 'columnHeaders')
-        with ordinality as header (value, position)
-    where header.value ->> 'columnType' = 'METRIC'
-
-),
-
-engagements as (
-
-    select
-        account_id,
-        metric_date,
-        'engagements'::text as metric_name,
-        sum(metric_value) as metric_value,
-        load_date,
-        load_id,
-        extracted_at
-
-    from report_cells
-    where metric_name in ('likes', 'comments', 'shares')
-    group by account_id, metric_date, load_date, load_id, extracted_at
+    cross join lateral jsonb_array_elements(daily.payload -> 'columnHeaders') with ordinality as col (header, position)
+    where col.header ->> 'columnType' = 'METRIC'
 
 ),
 
@@ -70,8 +51,6 @@ subscribers as (
 unioned as (
 
     select * from report_cells
-    union all
-    select * from engagements
     union all
     select * from subscribers
 
