@@ -4,27 +4,34 @@ social_warehouse_test, recreated empty), an in-process sandbox, and fast client 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
+import subprocess
 from collections.abc import Iterator
 
+import psycopg
 import pytest
+from psycopg import sql
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from social_warehouse.config import NetworkSettings, load_network_settings
+from social_warehouse import paths
+from social_warehouse.config import NetworkSettings, load_brands, load_network_settings
 from social_warehouse.connections import ConnectionInfo
+from social_warehouse.extract import run_account_load
+from social_warehouse.loader import sync_configured_accounts, sync_network_settings
+from social_warehouse.orchestration.dbt_env import dbt_env, dbt_executable
+from social_warehouse.runner import run_clock
 from social_warehouse.sandbox.server import Sandbox
+from social_warehouse.warehouse import database
+from social_warehouse.warehouse.migrate import migrate
 
 
 @pytest.fixture(scope="session")
 def warehouse_url() -> str:
     """An empty, migrated test database on the same server as the warehouse."""
-    import psycopg
-    from psycopg import sql
-
-    from social_warehouse.warehouse import database, embedded
-    from social_warehouse.warehouse.migrate import migrate
+    from social_warehouse.warehouse import embedded
 
     server = embedded.ensure_server(echo=lambda message: None)
     name = os.environ.get("SW_TEST_DB", "social_warehouse_test")
@@ -120,3 +127,54 @@ def dagbag(airflow_home: str):
 
     ensure_dbt_manifest(lambda message: None)
     return DagBag(dag_folder=str(paths.project_root() / "dags"))
+
+
+# --- a clean warehouse: five days of every account, dbt built (quality and docs tests) ---
+CLEAN_DAY = dt.date(2026, 11, 20)
+LOADED_DAYS = [CLEAN_DAY - dt.timedelta(days=i) for i in range(4, -1, -1)]
+
+
+@pytest.fixture(scope="session")
+def clean_warehouse(warehouse_url, sandbox) -> str:
+    """Five days of every configured account loaded day by day, the dbt project built and the
+    network settings synced, in its own database."""
+    name = "social_warehouse_test_quality"
+    with psycopg.connect(database.server_url(warehouse_url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = database.with_database(warehouse_url, name)
+    migrate(url)
+    accounts = [a for b in load_brands() for a in b.accounts]
+    with psycopg.connect(url) as conn:
+        sync_configured_accounts(conn, accounts)
+        sync_network_settings(conn)
+    for day in LOADED_DAYS:
+        sandbox.state.clock = run_clock(day)
+        for account in accounts:
+            run_account_load(
+                account.network,
+                account.account_id,
+                day,
+                url=url,
+                run_id=f"quality_{day}",
+                connection=sandbox_connection(sandbox, account.network),
+                settings=fast_settings(account.network),
+            )
+    sandbox.state.clock = None
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "build",
+            "--quiet",
+            "--target-path",
+            str(paths.run_dir() / "dbt-target-quality"),
+        ],
+        cwd=paths.dbt_project_dir(),
+        env={**os.environ, **dbt_env(url), "DBT_USE_COLORS": "false"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    return url

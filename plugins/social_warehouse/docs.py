@@ -11,12 +11,13 @@ from social_warehouse import paths
 from social_warehouse.orchestration.dbt_env import dbt_env, dbt_executable
 
 
-def build_docs() -> str:
+def build_docs(url: str | None = None, target_path: str = "target") -> str:
+    """`dbt docs generate --static` against the warehouse at `url`; returns the HTML file."""
     project = paths.dbt_project_dir()
     result = subprocess.run(
-        [dbt_executable(), "docs", "generate", "--static"],
+        [dbt_executable(), "docs", "generate", "--static", "--target-path", target_path],
         cwd=project,
-        env={**os.environ, **dbt_env()},
+        env={**os.environ, **dbt_env(url)},
         capture_output=True,
         text=True,
     )
@@ -24,7 +25,7 @@ def build_docs() -> str:
         raise RuntimeError(
             f"dbt docs generate failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}"
         )
-    return str(project / "target" / "static_index.html")
+    return str(project / target_path / "static_index.html")
 
 
 def main() -> int:

@@ -75,4 +75,9 @@ class InvalidMetricError(ApiError):
 
 
 class MalformedResponseError(ApiError):
-    """The body is not the JSON shape the API documents."""
+    """The body is not the JSON shape the API documents; `body` keeps (the start of) what came,
+    so the load can quarantine it."""
+
+    def __init__(self, *args, body: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.body = body

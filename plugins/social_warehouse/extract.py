@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from social_warehouse.config import NetworkSettings, load_network_settings
 from social_warehouse.connections import ConnectionInfo, get_connection
 from social_warehouse.connector.client import ApiClient
-from social_warehouse.connector.streams import LoadContext
+from social_warehouse.connector.streams import LoadContext, Reject
 from social_warehouse.errors import (
     ApiError,
     ApiVersionError,
@@ -131,12 +131,17 @@ def run_account_load(
                 )
                 continue
             except ApiError as exc:
+                # an answer that was not JSON at all is kept too, with why it was refused
+                body = getattr(exc, "body", None)
                 finish_failed(
                     db,
                     load_id,
                     str(exc),
                     _delta(client.stats.as_dict(), stats_before),
                     ctx.warnings[warnings_before:],
+                    rejects=[Reject(f"unparseable answer: {exc.api_message}", body)]
+                    if body
+                    else None,
                 )
                 outcome.errors.append(f"{stream.name}: {exc}")
                 outcome.results.append(

@@ -14,7 +14,7 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from social_warehouse.connector.streams import ParseResult
+from social_warehouse.connector.streams import ParseResult, Reject
 from social_warehouse.timeutil import Window
 from social_warehouse.warehouse.migrate import raw_table_name
 
@@ -88,9 +88,19 @@ def finish_failed(
     stats: dict[str, Any] | None = None,
     warnings: list[str] | None = None,
     status: str = "failed",
+    rejects: list[Reject] | None = None,
 ) -> None:
+    """Mark a load failed (or skipped); what it could not read is kept in ops.rejected_records.
+    The rows of the previous successful load of that day stay untouched."""
     stats = stats or {}
     with conn.transaction():
+        if rejects:
+            network, stream, account_id, load_date = conn.execute(
+                """select network, stream, account_id, load_date from ops.load_manifest
+                   where load_id = %s""",
+                (load_id,),
+            ).fetchone()
+            _copy_rejects(conn, load_id, network, stream, account_id, load_date, rejects)
         conn.execute(
             """update ops.load_manifest set status = %s, error = %s, finished_at = now(),
                    requests = %s, retries = %s, throttled = %s, waited_seconds = %s, warnings = %s
@@ -161,26 +171,7 @@ def write_load(
                where network = %s and stream = %s and account_id = %s and load_date = %s""",
             (network, stream, account_id, load_date),
         )
-        if result.rejects:
-            with conn.cursor().copy(
-                """copy ops.rejected_records
-                       (load_id, network, stream, account_id, load_date, record_key, reason,
-                        payload)
-                   from stdin"""
-            ) as copy:
-                for reject in result.rejects:
-                    copy.write_row(
-                        (
-                            load_id,
-                            network,
-                            stream,
-                            account_id,
-                            load_date,
-                            reject.key,
-                            reject.reason,
-                            _payload_text(reject.payload),
-                        )
-                    )
+        _copy_rejects(conn, load_id, network, stream, account_id, load_date, result.rejects)
         conn.execute(
             """update ops.load_manifest set status = 'success', records = %s, rejected = %s,
                    replaced = %s, finished_at = now(), requests = %s, retries = %s,
@@ -212,6 +203,37 @@ def write_load(
     )
 
 
+def _copy_rejects(
+    conn: psycopg.Connection,
+    load_id: int,
+    network: str,
+    stream: str,
+    account_id: str,
+    load_date: dt.date,
+    rejects: list[Reject],
+) -> None:
+    if not rejects:
+        return
+    with conn.cursor().copy(
+        """copy ops.rejected_records
+               (load_id, network, stream, account_id, load_date, record_key, reason, payload)
+           from stdin"""
+    ) as copy:
+        for reject in rejects:
+            copy.write_row(
+                (
+                    load_id,
+                    network,
+                    stream,
+                    account_id,
+                    load_date,
+                    reject.key,
+                    reject.reason,
+                    _payload_text(reject.payload),
+                )
+            )
+
+
 def sync_configured_accounts(conn: psycopg.Connection, accounts: list[Any]) -> int:
     """Replace `ops.configured_accounts` with the accounts of config/accounts.yml."""
     from social_warehouse.config import load_brands
@@ -234,3 +256,28 @@ def sync_configured_accounts(conn: psycopg.Connection, accounts: list[Any]) -> i
                     )
                 )
     return len(accounts)
+
+
+def sync_network_settings(conn: psycopg.Connection) -> int:
+    """Replace `ops.network_settings` with the effective settings of every network."""
+    from social_warehouse.config import load_network_settings
+    from social_warehouse.networks import registry
+
+    settings = [load_network_settings(n) for n in registry.names()]
+    with conn.transaction():
+        conn.execute("delete from ops.network_settings")
+        with conn.cursor().copy(
+            """copy ops.network_settings (network, freshness_sla_hours, data_lag_days,
+                   lookback_days, post_lookback_days) from stdin"""
+        ) as copy:
+            for s in settings:
+                copy.write_row(
+                    (
+                        s.network,
+                        s.freshness_sla_hours,
+                        s.data_lag_days,
+                        s.lookback_days,
+                        s.post_lookback_days,
+                    )
+                )
+    return len(settings)

@@ -156,3 +156,27 @@ def test_migrations_apply_once_and_refuse_edited_history(warehouse_url, monkeypa
     monkeypatch.setattr(migrate_module, "planned", edited)
     with pytest.raises(ConfigError, match="changed after it was applied"):
         migrate_module.migrate(warehouse_url)
+
+
+def test_an_answer_that_is_not_json_is_quarantined_with_its_reason(sb, warehouse_url):
+    """A page the API sends broken (truncated JSON, every retry): the stream fails, the body is
+    kept in ops.rejected_records with why, and the other streams of the account still load."""
+    account = "104729385610013"
+    sb.state.clock = CLOCK
+    add_fault(sb, "malformed_body", "facebook_pages", count=None, path="published_posts")
+    with pytest.raises(LoadFailedError, match="posts"):
+        load(sb, warehouse_url, account=account)
+    with psycopg.connect(warehouse_url) as conn:
+        rejected = conn.execute(
+            "select stream, reason, payload from ops.rejected_records where account_id = %s",
+            (account,),
+        ).fetchall()
+        landed = conn.execute(
+            "select count(*) from raw.facebook_pages__page_insights where account_id = %s",
+            (account,),
+        ).fetchone()
+    assert [
+        (r[0], r[1].startswith("unparseable answer: expected a JSON body")) for r in rejected
+    ] == [("posts", True)]
+    assert rejected[0][2].startswith('{"data": [{"id": "1"')
+    assert landed[0] > 0, "page insights of the same account still landed"

@@ -189,6 +189,7 @@ class ApiClient:
                         f"expected a JSON body, got {str(response.body)[:120]!r}",
                         status=response.status,
                         url=response.url,
+                        body=str(response.body)[:100_000],
                     )
             if error is None:
                 assert response is not None

@@ -112,6 +112,9 @@ class Stream:
     key: ClassVar[tuple[str, ...]] = ("id",)
     fields: ClassVar[tuple[str, ...]] = ()
     contract: ClassVar[dict[str, Any]] = {}
+    # Where in the stored payload the contract applies, when parse stores a wrapper around the
+    # checked object (e.g. TikTok keeps the profile around each day's metrics entry).
+    contract_root: ClassVar[str] = ""
     paginator: ClassVar[Paginator] = Paginator()
     records_path: ClassVar[str] = "data"
     parent: ClassVar[str | None] = None

@@ -216,6 +216,7 @@ class BusinessProfile(Stream):
     path = "business/get/"
     key = ("date",)
     contract = {"date": str}
+    contract_root = "metrics.0"
     profile_fields = ("username", "display_name")
 
     def fields_param(self) -> str:

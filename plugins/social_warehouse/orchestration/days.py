@@ -26,9 +26,9 @@ def day_to_load(context: dict[str, Any]) -> dt.date:
     return (anchor.astimezone(dt.UTC) - dt.timedelta(days=1)).date()
 
 
-def day_from_asset_events(context: dict[str, Any]) -> dt.date | None:
-    """The latest `day` among the asset events that triggered this run (extract DAGs put it in
-    the event's extra)."""
+def days_from_asset_events(context: dict[str, Any]) -> list[dt.date]:
+    """Every day from the earliest to the latest `day` of the asset events that triggered this
+    run (extract DAGs put it in the event's extra); empty when there are none."""
     events = context.get("triggering_asset_events") or {}
     days = []
     for asset_events in events.values():
@@ -36,4 +36,7 @@ def day_from_asset_events(context: dict[str, Any]) -> dt.date | None:
             day = (getattr(event, "extra", None) or {}).get("day")
             if day:
                 days.append(parse_day(day))
-    return max(days) if days else None
+    if not days:
+        return []
+    first, last = min(days), max(days)
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]

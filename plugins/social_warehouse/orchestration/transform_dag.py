@@ -32,18 +32,24 @@ Expectations before anyone reads it.
 4. **publish_marts** emits the `marts` asset only when the gate passed.
 
 **Schedule:** when every network's `raw_<network>` asset has been updated, or daily at the
-fallback time. **Day checked:** the `day` param, else the latest day in the triggering asset
-events, else the day before the run's logical date.
+fallback time. **Days checked:** the `day` param and the `days` before it, else every day of
+the triggering asset events (a backlog of extract runs is checked whole), else the day before
+the run's logical date.
 """
 
 
-def _day(context: dict[str, Any]) -> dt.date:
-    from social_warehouse.orchestration.days import day_from_asset_events, day_to_load
+def days_to_check(context: dict[str, Any]) -> list[dt.date]:
+    """The `day` param and the `days` before it; else every day between the earliest and the
+    latest day of the triggering asset events (a backlog of extract runs is checked whole);
+    else the day before the run's logical date."""
+    from social_warehouse.orchestration.days import day_to_load, days_from_asset_events
 
     params = context.get("params") or {}
     if params.get("day"):
-        return day_to_load(context)
-    return day_from_asset_events(context) or day_to_load(context)
+        last = day_to_load(context)
+        count = max(int(params.get("days") or 1), 1)
+        return [last - dt.timedelta(days=i) for i in range(count - 1, -1, -1)]
+    return days_from_asset_events(context) or [day_to_load(context)]
 
 
 def cosmos_task_group(group_id: str = "dbt") -> Any:
@@ -140,9 +146,9 @@ def build_transform_dag(networks: list[str]) -> DAG:
 
         @task
         def sync_accounts() -> int:
-            """Write config/accounts.yml to ops.configured_accounts for dbt and the gate."""
+            """Write config/accounts.yml and the network settings to ops.* for dbt and the gate."""
             from social_warehouse.config import load_brands
-            from social_warehouse.loader import sync_configured_accounts
+            from social_warehouse.loader import sync_configured_accounts, sync_network_settings
             from social_warehouse.warehouse import database
             from social_warehouse.warehouse.migrate import migrate
 
@@ -150,18 +156,18 @@ def build_transform_dag(networks: list[str]) -> DAG:
             migrate()
             accounts = [a for b in load_brands() for a in b.accounts]
             with database.connect() as conn:
+                sync_network_settings(conn)
                 return sync_configured_accounts(conn, accounts)
 
         @task(retries=0)
         def quality_gate(**context: Any) -> dict[str, Any]:
-            """Run the GX checkpoint for the day; critical failures fail the run."""
+            """Run the GX checkpoint for each day; critical failures fail the run."""
             from airflow.sdk.exceptions import AirflowFailException
 
             from social_warehouse.quality.gate import QualityGateFailed, run_gate
 
-            day = _day(context)
             try:
-                return run_gate(day, context["run_id"]).summary()
+                return run_gate(days_to_check(context), context["run_id"]).summary()
             except QualityGateFailed as exc:
                 raise AirflowFailException(str(exc)) from exc
 

@@ -1,33 +1,72 @@
-"""What the gate validates: every raw stream table and every mart, each as a GX query asset
-partitioned by day, with the suite that guards it."""
+"""What the gate validates. Every target is a GX query asset partitioned by `check_date` (one
+daily batch per checked day) guarded by the suite of the same name (`expectations/gx/
+expectations/<layer>/<name>.json`):
+
+- raw.<network>__<stream>: every raw stream, for the load day: keys, load window, the stream's
+  contract (required fields and JSON types, derived from the connector's declaration);
+- observations.account_metrics / observations.post_metrics: every value any network sent,
+  unified shape: counters never negative;
+- marts.*: every mart, for the metric day;
+- checks.*: cross-table checks: volume and metric totals against the trailing 7-day median,
+  freshness per network against its own SLA, account totals against the sum of their posts.
+
+A new network adds its raw targets automatically (from its NETWORK declaration)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from social_warehouse.connector.streams import Stream
 from social_warehouse.networks import registry
 from social_warehouse.warehouse.migrate import raw_table_name
 
-RAW_QUERY = """
-select
-    raw.account_id,
-    raw.load_date,
-    raw.record_key,
-    raw.record_date,
-    raw.record_date between manifest.window_start and manifest.window_end as in_window
-from raw.{table} as raw
-inner join ops.load_manifest as manifest on manifest.load_id = raw.load_id
-""".strip()
-
-MART_QUERY = "select *, network || ':' || account_id as account_key from marts.{table}"
+JSON_TYPES = {
+    str: "string",
+    int: "number",
+    float: "number",
+    dict: "object",
+    list: "array",
+    bool: "boolean",
+}
 
 
 @dataclass(frozen=True)
 class Target:
-    asset: str  # GX asset and validation definition name, e.g. "raw.facebook_pages__posts"
+    asset: str  # GX asset, validation definition and suite name, e.g. "raw.facebook_pages__posts"
     query: str
-    day_column: str
     suite: str
+
+
+def contract_sql(contract: dict[str, Any], root: str = "") -> str:
+    """The stream's contract (dotted path -> Python types) as a boolean SQL expression on
+    `raw.payload`, so the gate re-checks what the loader checked, on what actually landed."""
+    checks = []
+    for path, types in contract.items():
+        wanted = types if isinstance(types, tuple) else (types,)
+        names = sorted({JSON_TYPES[t] for t in wanted})
+        full = f"{root}.{path}" if root else path
+        pointer = "{" + ",".join(full.split(".")) + "}"
+        checks.append(
+            f"coalesce(jsonb_typeof(raw.payload #> '{pointer}') in "
+            f"({', '.join(repr(n) for n in names)}), false)"
+        )
+    return " and ".join(checks) if checks else "true"
+
+
+def raw_query(table: str, stream: type[Stream]) -> str:
+    return f"""
+select
+    raw.account_id,
+    raw.load_date as check_date,
+    raw.record_key,
+    raw.record_date,
+    raw.record_date between manifest.window_start and manifest.window_end as in_window,
+    {contract_sql(stream.contract, stream.contract_root)} as contract_ok
+from raw.{table} as raw
+inner join ops.load_manifest as manifest on manifest.load_id = raw.load_id
+""".strip()
 
 
 def raw_targets(networks: list[str] | None = None) -> list[Target]:
@@ -37,21 +76,23 @@ def raw_targets(networks: list[str] | None = None) -> list[Target]:
             continue
         for stream in spec.streams:
             table = raw_table_name(spec.name, stream.name)
-            targets.append(
-                Target(f"raw.{table}", RAW_QUERY.format(table=table), "load_date", "raw.stream")
-            )
+            targets.append(Target(f"raw.{table}", raw_query(table, stream), "raw.stream"))
     return targets
 
 
-MART_TABLES = ("reach_daily", "engagement_daily", "post_daily")
+QUERIES = Path(__file__).parent / "queries"
 
 
-def mart_targets() -> list[Target]:
-    return [
-        Target(f"marts.{t}", MART_QUERY.format(table=t), "metric_date", f"marts.{t}")
-        for t in MART_TABLES
-    ]
+def fixed_targets() -> list[Target]:
+    """One target per file in queries/ (observations.*, marts.*, checks.*)."""
+    return [Target(f.stem, as_select(f.read_text()), f.stem) for f in sorted(QUERIES.glob("*.sql"))]
+
+
+def as_select(sql: str) -> str:
+    """GX query assets must start with SELECT: wrap queries that start with a CTE."""
+    sql = sql.strip()
+    return sql if sql.lower().startswith("select") else f"select * from (\n{sql}\n) as target"
 
 
 def all_targets(networks: list[str] | None = None) -> list[Target]:
-    return raw_targets(networks) + mart_targets()
+    return raw_targets(networks) + fixed_targets()

@@ -118,13 +118,26 @@ class SandboxNetwork(ABC):
         self._models: dict[str, AccountModel] = {}
         self._compiled = [(m, re.compile(f"^{p}$"), h) for m, p, h in self.routes]
         self.retired_metrics: set[str] = set()
+        # (day, latent counter) -> factor, shared by every account model of this network:
+        # POST /_sandbox/defects injects wrong data (e.g. impressions all zero for a day)
+        self.defects: dict[tuple[dt.date, str], float] = {}
 
     def model(self, account_id: str) -> AccountModel:
         if account_id not in self._models:
             self._models[account_id] = AccountModel(
-                self.seed, self.name, account_id, tz=self.tz, **self.model_options
+                self.seed,
+                self.name,
+                account_id,
+                tz=self.tz,
+                defects=self.defects,
+                **self.account_model_options(account_id),
             )
         return self._models[account_id]
+
+    def account_model_options(self, account_id: str) -> dict[str, Any]:
+        """AccountModel options for one account (networks whose post ids embed the account
+        override this)."""
+        return dict(self.model_options)
 
     # --- hooks ---------------------------------------------------------------------------
     def token(self, request: SandboxRequest) -> str:

@@ -117,8 +117,11 @@ class AccountModel:
         video_types: tuple[str, ...] = ("video",),
         post_id_format: str = "{account_id}_{n}",
         has_saves: bool = True,
+        defects: dict[tuple[dt.date, str], float] | None = None,
     ) -> None:
         self.seed = seed
+        # (day, counter) -> factor: a test's injected defect (0 = the counter reads zero that day)
+        self.defects = defects if defects is not None else {}
         self.network = network
         self.account_id = account_id
         self.tz = tz
@@ -283,7 +286,9 @@ class AccountModel:
             return None
         share = revision_share(whole_hours(as_of, self.day_close(day)))
         final = self.final_day(day)
-        values = {k: math.floor(final[k] * share) for k in DAILY_FLOWS}
+        values = {
+            k: math.floor(final[k] * share * self.defects.get((day, k), 1.0)) for k in DAILY_FLOWS
+        }
         values["posts_published"] = final["posts_published"]
         values["followers"] = self.followers_at_end(day)
         return values

@@ -9,6 +9,8 @@
   GET    /_sandbox/requests[?network=]            the request log (tokens never logged)
   DELETE /_sandbox/requests
   GET    /_sandbox/truth/<network>?account_id=&day=&as_of=&post_days=
+  POST   /_sandbox/defects    {network, day, counter, factor}  wrong data on purpose (0 = zero)
+  DELETE /_sandbox/defects
 """
 
 from __future__ import annotations
@@ -218,6 +220,14 @@ def control(
         with state.lock:
             state.requests.clear()
         return SandboxResponse(200, {"count": 0})
+    if path == "/defects" and method == "POST":
+        network = state.networks[data["network"]]
+        network.defects[(parse_day(data["day"]), data["counter"])] = float(data.get("factor", 0))
+        return SandboxResponse(201, {"defects": len(network.defects)})
+    if path == "/defects" and method == "DELETE":
+        for network in state.networks.values():
+            network.defects.clear()
+        return SandboxResponse(200, {"defects": 0})
     if path.startswith("/truth/") and method == "GET":
         name = path[len("/truth/") :]
         if name not in state.networks:

@@ -81,17 +81,11 @@ class TikTokSandbox(SandboxNetwork):
         ("GET", API + r"/business/video/list/?", "videos"),
     ]
 
-    def model(self, account_id: str) -> AccountModel:
-        if account_id not in self._models:
-            number = six_digits("tiktok-account", account_id)
-            options = dict(self.model_options)
-            options["post_id_format"] = options["post_id_format"].replace(
-                "{account_number}", number
-            )
-            self._models[account_id] = AccountModel(
-                self.seed, self.name, account_id, tz=self.tz, **options
-            )
-        return self._models[account_id]
+    def account_model_options(self, account_id: str) -> dict[str, Any]:
+        options = dict(self.model_options)
+        number = six_digits("tiktok-account", account_id)
+        options["post_id_format"] = options["post_id_format"].replace("{account_number}", number)
+        return options
 
     # --- plumbing ------------------------------------------------------------------------
     def token(self, request: SandboxRequest) -> str:

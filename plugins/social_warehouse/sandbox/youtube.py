@@ -107,19 +107,10 @@ class YouTubeSandbox(SandboxNetwork):
         self._channels_by_tag: dict[str, str] = {}
         self._quota_lock = threading.Lock()
 
-    def model(self, account_id: str) -> AccountModel:
-        if account_id not in self._models:
-            tag = channel_tag(account_id)
-            self._channels_by_tag[tag] = account_id
-            self._models[account_id] = AccountModel(
-                self.seed,
-                self.name,
-                account_id,
-                tz=self.tz,
-                post_id_format=tag + "{n:07d}",
-                **self.model_options,
-            )
-        return self._models[account_id]
+    def account_model_options(self, account_id: str) -> dict[str, Any]:
+        tag = channel_tag(account_id)
+        self._channels_by_tag[tag] = account_id
+        return {**self.model_options, "post_id_format": tag + "{n:07d}"}
 
     # --- plumbing ------------------------------------------------------------------------
     def dispatch(self, request: SandboxRequest) -> SandboxResponse:

@@ -1,0 +1,1 @@
+select *, metric_date as check_date from marts.brand_daily

@@ -1,0 +1,5 @@
+select
+    *,
+    metric_date as check_date,
+    network || ':' || account_id as account_key
+from marts.engagement_daily

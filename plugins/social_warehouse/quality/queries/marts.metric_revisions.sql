@@ -1,0 +1,1 @@
+select *, last_load_date as check_date from marts.metric_revisions

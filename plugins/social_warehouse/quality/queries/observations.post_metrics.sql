@@ -1,0 +1,3 @@
+select network, account_id, snapshot_date as check_date, post_id, metric_name, metric_value,
+       network || ':' || metric_name as network_metric
+from intermediate.int_post_metrics_unioned
