@@ -34,7 +34,7 @@ db: venv ## make sure a PostgreSQL warehouse answers (start one if needed) and m
 	@$(SW) db up
 
 run: venv ## the main job: sandbox -> 6 extract DAGs -> dbt -> GX gate for the last 7 days
-	@$(SW) run $(if $(DAYS),--days $(DAYS)) $(if $(END),--end $(END))
+	@$(SW) run $(if $(DAYS),--days $(DAYS)) $(if $(END),--end $(END)) $(if $(FULL_REFRESH),--full-refresh)
 
 test: venv ## the whole test suite against a real PostgreSQL, Airflow, dbt and GX
 	@$(SW) db up >/dev/null

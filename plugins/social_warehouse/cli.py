@@ -94,7 +94,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from social_warehouse.runner import main_job
 
-    return main_job(days=args.days, end=args.end, networks=args.network)
+    return main_job(
+        days=args.days, end=args.end, networks=args.network, full_refresh=args.full_refresh
+    )
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -151,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=7)
     p.add_argument("--end", type=_day, help="last day to load (default: yesterday, UTC)")
     p.add_argument("--network", action="append", help="only these networks (repeatable)")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental dbt models from scratch (after a model change)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", help="validate config/accounts.yml and config/networks.yml")

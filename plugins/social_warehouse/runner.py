@@ -176,12 +176,14 @@ class Pipeline:
             outcome.transform = self.transform(day, 1)
         return outcome
 
-    def transform(self, last_day: dt.date, days: int, offset_hours: int = 1) -> str:
+    def transform(
+        self, last_day: dt.date, days: int, offset_hours: int = 1, full_refresh: bool = False
+    ) -> str:
         """One transform run checking `days` days up to `last_day`: what one asset-triggered
         run does after a backlog of extract runs."""
         clock = run_clock(last_day) + dt.timedelta(hours=offset_hours)
         self.sandbox.state.clock = clock
-        conf = {"day": last_day.isoformat(), "days": days}
+        conf = {"day": last_day.isoformat(), "days": days, "full_refresh": full_refresh}
         self.last_transform = self.dags["transform_social"].test(logical_date=clock, run_conf=conf)
         return str(self.last_transform.state)
 
@@ -262,7 +264,12 @@ def print_report(console: Console, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def main_job(days: int = 7, end: dt.date | None = None, networks: list[str] | None = None) -> int:
+def main_job(
+    days: int = 7,
+    end: dt.date | None = None,
+    networks: list[str] | None = None,
+    full_refresh: bool = False,
+) -> int:
     from social_warehouse.networks import registry
     from social_warehouse.warehouse import database, embedded
     from social_warehouse.warehouse.migrate import migrate
@@ -301,7 +308,7 @@ def main_job(days: int = 7, end: dt.date | None = None, networks: list[str] | No
                 f"transform_social: dbt build and the quality gate for {window} (one run, as the "
                 "asset trigger makes after a backlog of extract runs)"
             )
-            state = pipeline.transform(window.end, len(window.days()))
+            state = pipeline.transform(window.end, len(window.days()), full_refresh=full_refresh)
             failed = failed or state != "success"
             console(
                 f"transform_social: {'ok' if state == 'success' else state.upper()} "

@@ -43,8 +43,9 @@ growth as (
         account_id,
         metric_date,
         {% for metric in var('post_metrics') -%}
-        case when bool_and(delta_{{ metric }} is not null) then sum(delta_{{ metric }}) end
-            as {{ metric }}{% if not loop.last %},{% endif %}
+        case
+            when bool_and(delta_{{ metric }} is not null) then sum(delta_{{ metric }})
+        end as {{ metric }}{% if not loop.last %},{% endif %}
         {% endfor %}
 
     from post_days
@@ -72,13 +73,16 @@ final as (
         growth.account_id,
         growth.metric_date,
         coalesce(published.posts_published, 0) as posts_published,
+        {#- `then` follows the bracket: sqlfluff (LT02) mis-indents a loop whose case ends in a
+            hanging then #}
         {% for metric in var('post_metrics') -%}
         case
-            when exists (
-                select 1 from derived
-                where derived.network = growth.network
-                    and derived.unified_metric = '{{ metric }}'
-            ) then growth.{{ metric }}
+            when
+                exists (
+                    select 1 from derived
+                    where derived.network = growth.network
+                        and derived.unified_metric = '{{ metric }}'
+                ) then growth.{{ metric }}
         end as {{ metric }}{% if not loop.last %},{% endif %}
         {% endfor %}
 

@@ -49,7 +49,8 @@ ranked as (
 
 latest as (
 
-    select * from ranked where latest_rank = 1
+    select * from ranked
+    where latest_rank = 1
 
 ),
 
@@ -69,16 +70,17 @@ settled as (
         and observations.account_id = latest.account_id
         and observations.metric_date = latest.metric_date
         and observations.metric_name = latest.metric_name
-    where not exists (
-        select 1
-        from observations as later
-        where later.network = observations.network
-            and later.account_id = observations.account_id
-            and later.metric_date = observations.metric_date
-            and later.metric_name = observations.metric_name
-            and later.load_date >= observations.load_date
-            and later.metric_value is distinct from latest.metric_value
-    )
+    where
+        not exists (
+            select 1
+            from observations as later
+            where later.network = observations.network
+                and later.account_id = observations.account_id
+                and later.metric_date = observations.metric_date
+                and later.metric_name = observations.metric_name
+                and later.load_date >= observations.load_date
+                and later.metric_value is distinct from latest.metric_value
+        )
     group by 1, 2, 3, 4
 
 ),

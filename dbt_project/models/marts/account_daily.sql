@@ -59,10 +59,11 @@ spine as (
         account_id,
         metric_date
     from from_posts
-    where exists (
-        select 1 from sources
-        where sources.network = from_posts.network and sources.source_kind = 'post_growth'
-    )
+    where
+        exists (
+            select 1 from sources
+            where sources.network = from_posts.network and sources.source_kind = 'post_growth'
+        )
 
 ),
 

@@ -39,10 +39,11 @@ post_metrics as (
 
     select * from {{ ref('int_post_metrics_unioned') }}
     {% if is_incremental() -%}
-    where post_id in (
-        select post_id from {{ ref('int_post_metrics_unioned') }}
-        where snapshot_date >= {{ incremental_cutoff('reference_date') }}
-    )
+    where
+        post_id in (
+            select recent.post_id from {{ ref('int_post_metrics_unioned') }} as recent
+            where recent.snapshot_date >= {{ incremental_cutoff('reference_date') }}
+        )
     {%- endif %}
 
 ),
@@ -154,8 +155,8 @@ final as (
         *,
         settled_value - first_value as revision,
         {{ safe_divide('settled_value - first_value', 'first_value', 4) }} as revision_pct,
-        settled_value is distinct from first_value as was_revised,
-        settled_on < last_load_date as is_settled
+        (settled_value is distinct from first_value) as was_revised,
+        (settled_on < last_load_date) as is_settled
 
     from unioned
 

@@ -11,7 +11,7 @@ latest_days as (
 
     select distinct on (network, post_id) *
     from {{ ref('post_daily') }}
-    order by network, post_id, metric_date desc
+    order by network asc, post_id asc, metric_date desc
 
 ),
 

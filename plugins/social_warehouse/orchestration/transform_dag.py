@@ -87,6 +87,7 @@ def cosmos_task_group(group_id: str = "dbt") -> Any:
             invocation_mode=InvocationMode.SUBPROCESS,
             dbt_executable_path=dbt_executable(),
         ),
+        operator_args={"full_refresh": "{{ params.full_refresh }}"},
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_EACH,

@@ -23,8 +23,10 @@ unnested as (
 
     from source
     cross join lateral jsonb_each(
-        case when jsonb_typeof(source.payload -> 'public_metrics') = 'object'
-            then source.payload -> 'public_metrics' end
+        case
+            when jsonb_typeof(source.payload -> 'public_metrics') = 'object'
+                then source.payload -> 'public_metrics'
+        end
     ) as metric (key, value)
 
 )

@@ -24,9 +24,9 @@ metric_objects as (
     from source
     cross join lateral (
         values
-            ('', source.payload -> 'public_metrics'),
-            ('non_public_', source.payload -> 'non_public_metrics'),
-            ('organic_', source.payload -> 'organic_metrics')
+        ('', source.payload -> 'public_metrics'),
+        ('non_public_', source.payload -> 'non_public_metrics'),
+        ('organic_', source.payload -> 'organic_metrics')
     ) as objects (prefix, metrics)
 
 ),
