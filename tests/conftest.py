@@ -28,13 +28,19 @@ from social_warehouse.warehouse import database
 from social_warehouse.warehouse.migrate import migrate
 
 
+def database_name_for_tests() -> str:
+    """`SW_TEST_DB` (default social_warehouse_test): every database the tests create starts with
+    it, so two test runs on one server can be kept apart."""
+    return os.environ.get("SW_TEST_DB", "social_warehouse_test")
+
+
 @pytest.fixture(scope="session")
 def warehouse_url() -> str:
     """An empty, migrated test database on the same server as the warehouse."""
     from social_warehouse.warehouse import embedded
 
     server = embedded.ensure_server(echo=lambda message: None)
-    name = os.environ.get("SW_TEST_DB", "social_warehouse_test")
+    name = database_name_for_tests()
     url = database.with_database(server, name)
     with psycopg.connect(database.server_url(server), autocommit=True) as conn:
         conn.execute(
@@ -138,7 +144,7 @@ LOADED_DAYS = [CLEAN_DAY - dt.timedelta(days=i) for i in range(4, -1, -1)]
 def clean_warehouse(warehouse_url, sandbox) -> str:
     """Five days of every configured account loaded day by day, the dbt project built and the
     network settings synced, in its own database."""
-    name = "social_warehouse_test_quality"
+    name = f"{database_name_for_tests()}_quality"
     with psycopg.connect(database.server_url(warehouse_url), autocommit=True) as conn:
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))

@@ -20,6 +20,7 @@ from social_warehouse.orchestration.dbt_env import dbt_env, dbt_executable
 from social_warehouse.runner import run_clock
 from social_warehouse.warehouse import database
 from social_warehouse.warehouse.migrate import migrate
+from tests.conftest import database_name_for_tests
 from tests.helpers import fast_settings, sandbox_connection
 
 DAYS = [dt.date(2026, 11, 16) + dt.timedelta(days=i) for i in range(5)]
@@ -119,7 +120,7 @@ def server_url(warehouse_url):
 
 
 def test_incremental_builds_equal_a_full_refresh(sandbox, server_url):
-    url = fresh_database(server_url, "social_warehouse_test_incremental")
+    url = fresh_database(server_url, f"{database_name_for_tests()}_incremental")
     daily_loads_with_incremental_builds(sandbox, url, lookback=7)
     assert differences_after_full_refresh(url, lookback=7) == dict.fromkeys(MARTS, 0)
 
@@ -127,7 +128,7 @@ def test_incremental_builds_equal_a_full_refresh(sandbox, server_url):
 def test_a_lookback_shorter_than_the_revision_window_drifts_from_a_full_refresh(
     sandbox, server_url
 ):
-    url = fresh_database(server_url, "social_warehouse_test_short_lookback")
+    url = fresh_database(server_url, f"{database_name_for_tests()}_short_lookback")
     daily_loads_with_incremental_builds(sandbox, url, lookback=0)
     differences = differences_after_full_refresh(url, lookback=0)
     assert differences["account_daily"] > 0, differences

@@ -103,6 +103,24 @@ def contract_violation(payload: Any, contract: dict[str, Any]) -> str | None:
     return None
 
 
+def parse_keyed_objects(
+    body: Any, contract: dict[str, Any], ctx: LoadContext, what: str
+) -> ParseResult:
+    """An `?ids=a,b` answer (objects keyed by id): one record per object that meets the contract,
+    dated the load day (a lifetime snapshot); the others rejected with their id."""
+    result = ParseResult()
+    if not isinstance(body, dict):
+        result.rejects.append(Reject(f"expected an object keyed by {what} id", body))
+        return result
+    for object_id, item in body.items():
+        violation = contract_violation(item, contract)
+        if violation:
+            result.rejects.append(Reject(violation, item, key=str(object_id)))
+            continue
+        result.records.append(Record(str(item["id"]), ctx.day, item))
+    return result
+
+
 class Stream:
     """One endpoint. Subclasses set the class attributes and usually override `parse`."""
 

@@ -19,6 +19,7 @@ from social_warehouse.connector.streams import (
     Stream,
     StreamKind,
     contract_violation,
+    parse_keyed_objects,
 )
 from social_warehouse.networks._graph import GraphClient
 from social_warehouse.timeutil import day_start, local_day, parse_instant
@@ -171,17 +172,7 @@ class PostInsights(Stream):
 
     @classmethod
     def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
-        if not isinstance(body, dict):
-            result.rejects.append(Reject("expected an object keyed by post id", body))
-            return result
-        for post_id, item in body.items():
-            violation = contract_violation(item, cls.contract)
-            if violation:
-                result.rejects.append(Reject(violation, item, key=str(post_id)))
-                continue
-            result.records.append(Record(str(item["id"]), ctx.day, item))
-        return result
+        return parse_keyed_objects(body, cls.contract, ctx, "post")
 
 
 def merge_batches(bodies: list[Any]) -> dict[str, Any]:

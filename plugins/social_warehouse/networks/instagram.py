@@ -33,6 +33,7 @@ from social_warehouse.connector.streams import (
     Stream,
     StreamKind,
     contract_violation,
+    parse_keyed_objects,
 )
 from social_warehouse.errors import ApiError, InvalidMetricError
 from social_warehouse.networks._graph import GraphClient
@@ -540,17 +541,7 @@ class MediaInsights(Stream):
 
     @classmethod
     def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
-        if not isinstance(body, dict):
-            result.rejects.append(Reject("expected an object keyed by media id", body))
-            return result
-        for media_id, item in body.items():
-            violation = contract_violation(item, cls.contract)
-            if violation:
-                result.rejects.append(Reject(violation, item, key=str(media_id)))
-                continue
-            result.records.append(Record(str(item["id"]), ctx.day, item))
-        return result
+        return parse_keyed_objects(body, cls.contract, ctx, "media")
 
 
 NETWORK = NetworkSpec(

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from social_warehouse.sandbox.model import AccountModel
+from social_warehouse.sandbox.model import AccountModel, Post
+from social_warehouse.timeutil import day_start
 
 
 @dataclass
@@ -168,6 +169,42 @@ class SandboxNetwork(ABC):
             elif isinstance(victim, dict):
                 victim.pop(field_name, None)
         return body
+
+    def public_post_id(self, post: Post) -> str:
+        """The post id as the API shows it (LinkedIn shows URNs)."""
+        return post.post_id
+
+    def truth_record(
+        self,
+        account_id: str,
+        day: dt.date,
+        as_of: dt.datetime,
+        post_days: int,
+        account: dict[str, Any] | None,
+        lifetime: Callable[[Post, dt.datetime], dict[str, int]],
+    ) -> dict[str, Any]:
+        """The truth() answer: `account` as the network module built it, and the posts published
+        in the `post_days` days up to `day` (network time), newest first, with `lifetime(post,
+        as_of)` giving the unified lifetime metrics the network reports per post."""
+        model = self.model(account_id)
+        first = day - dt.timedelta(days=max(post_days, 1) - 1)
+        posts = model.published_posts(as_of, day_start(first, self.tz), model.day_close(day))
+        return {
+            "network": self.name,
+            "account_id": account_id,
+            "day": day.isoformat(),
+            "as_of": as_of.isoformat(),
+            "account": account,
+            "posts": [
+                {
+                    "post_id": self.public_post_id(p),
+                    "published_at": p.published_at.isoformat(),
+                    "post_type": p.post_type,
+                    "lifetime": lifetime(p, as_of),
+                }
+                for p in posts
+            ],
+        }
 
     @abstractmethod
     def truth(

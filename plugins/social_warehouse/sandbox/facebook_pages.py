@@ -399,24 +399,7 @@ class FacebookPagesSandbox(SandboxNetwork):
                 "posts_published": served["posts_published"],
             }
             account = {"native": native, "unified": unified}
-        first = day - dt.timedelta(days=post_days - 1)
-        posts = model.published_posts(as_of, day_start(first, self.tz), model.day_close(day))
-        return {
-            "network": self.name,
-            "account_id": account_id,
-            "day": day.isoformat(),
-            "as_of": as_of.isoformat(),
-            "account": account,
-            "posts": [
-                {
-                    "post_id": p.post_id,
-                    "published_at": p.published_at.isoformat(),
-                    "post_type": p.post_type,
-                    "lifetime": self._post_unified(p, as_of),
-                }
-                for p in posts
-            ],
-        }
+        return self.truth_record(account_id, day, as_of, post_days, account, self._post_unified)
 
     @staticmethod
     def _post_unified(post: Post, as_of: dt.datetime) -> dict[str, int]:

@@ -543,24 +543,7 @@ class InstagramSandbox(SandboxNetwork):
                 # no client can read it any more: only an earlier load could have kept it
                 del native["follower_count"], unified["follower_gains"]
             account = {"native": native, "unified": unified}
-        first = day - dt.timedelta(days=post_days - 1)
-        posts = model.published_posts(as_of, day_start(first, self.tz), model.day_close(day))
-        return {
-            "network": self.name,
-            "account_id": account_id,
-            "day": day.isoformat(),
-            "as_of": as_of.isoformat(),
-            "account": account,
-            "posts": [
-                {
-                    "post_id": p.post_id,
-                    "published_at": p.published_at.isoformat(),
-                    "post_type": p.post_type,
-                    "lifetime": self.post_unified(p, as_of),
-                }
-                for p in posts
-            ],
-        }
+        return self.truth_record(account_id, day, as_of, post_days, account, self.post_unified)
 
     @staticmethod
     def post_unified(post: Post, as_of: dt.datetime) -> dict[str, int]:

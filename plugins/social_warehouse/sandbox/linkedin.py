@@ -549,6 +549,9 @@ class LinkedInSandbox(SandboxNetwork):
         query = urlencode({**request.query, "start": start, "count": count})
         return {"type": "application/json", "rel": rel, "href": f"/rest/posts?{query}"}
 
+    def public_post_id(self, post: Post) -> str:
+        return self.urn(post)
+
     # --- ground truth --------------------------------------------------------------------------
     def truth(
         self, account_id: str, day: dt.date, as_of: dt.datetime, post_days: int
@@ -578,28 +581,18 @@ class LinkedInSandbox(SandboxNetwork):
                     "followers": followers,
                 },
             }
-        first = day - dt.timedelta(days=post_days - 1)
-        posts = model.published_posts(as_of, day_start(first, self.tz), model.day_close(day))
-        return {
-            "network": self.name,
-            "account_id": account_id,
-            "day": day.isoformat(),
-            "as_of": as_of.isoformat(),
-            "account": account,
-            "posts": [
-                {
-                    "post_id": self.urn(p),
-                    "published_at": p.published_at.isoformat(),
-                    "post_type": p.post_type,
-                    "lifetime": {
-                        k: v
-                        for k, v in p.lifetime(as_of).items()
-                        if k in ("impressions", "reach", "likes", "comments", "shares", "clicks")
-                    },
-                }
-                for p in posts
-            ],
-        }
+        return self.truth_record(
+            account_id,
+            day,
+            as_of,
+            post_days,
+            account,
+            lambda post, at: {
+                k: v
+                for k, v in post.lifetime(at).items()
+                if k in ("impressions", "reach", "likes", "comments", "shares", "clicks")
+            },
+        )
 
 
 SANDBOX = LinkedInSandbox

@@ -12,7 +12,7 @@ from typing import Any
 
 from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import AccountModel, Post, unit
-from social_warehouse.timeutil import day_start, local_day
+from social_warehouse.timeutil import local_day
 
 API = r"/open_api/v1\.3"
 MAX_HISTORY_DAYS = 60
@@ -311,25 +311,7 @@ class TikTokSandbox(SandboxNetwork):
             unified = {UNIFIED_ACCOUNT.get(name, name): value for name, value in native.items()}
             unified["engagements"] = native["likes"] + native["comments"] + native["shares"]
             account = {"native": native, "unified": unified}
-        first = day - dt.timedelta(days=max(post_days, 1) - 1)
-        posts = model.published_posts(as_of, day_start(first, self.tz), model.day_close(day))
-        return {
-            "network": self.name,
-            "account_id": account_id,
-            "day": day.isoformat(),
-            "as_of": as_of.isoformat(),
-            "account": account,
-            "posts": [
-                {
-                    "post_id": p.post_id,
-                    "published_at": p.published_at.isoformat(),
-                    "post_type": p.post_type,
-                    # TikTok's video metric names are the unified post metric names
-                    "lifetime": self._video_counters(p, as_of),
-                }
-                for p in posts
-            ],
-        }
+        return self.truth_record(account_id, day, as_of, post_days, account, self._video_counters)
 
 
 SANDBOX = TikTokSandbox

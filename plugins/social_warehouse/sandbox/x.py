@@ -21,7 +21,7 @@ from social_warehouse.sandbox.base import (
     SandboxResponse,
 )
 from social_warehouse.sandbox.model import EPOCH, Post, unit
-from social_warehouse.timeutil import day_start, parse_instant
+from social_warehouse.timeutil import parse_instant
 
 POST_DIGITS = 8
 PRIVATE_METRICS_DAYS = 30
@@ -458,24 +458,7 @@ class XSandbox(SandboxNetwork):
             native = self._user_metrics(account_id, as_of)
             # X has no account-level daily analytics: the user object gives followers only.
             account = {"native": native, "unified": {"followers": native["followers_count"]}}
-        first = day - dt.timedelta(days=post_days - 1)
-        posts = model.published_posts(as_of, day_start(first, self.tz), model.day_close(day))
-        return {
-            "network": self.name,
-            "account_id": account_id,
-            "day": day.isoformat(),
-            "as_of": as_of.isoformat(),
-            "account": account,
-            "posts": [
-                {
-                    "post_id": p.post_id,
-                    "published_at": p.published_at.isoformat(),
-                    "post_type": p.post_type,
-                    "lifetime": self._post_unified(p, as_of),
-                }
-                for p in posts
-            ],
-        }
+        return self.truth_record(account_id, day, as_of, post_days, account, self._post_unified)
 
     def _post_unified(self, post: Post, as_of: dt.datetime) -> dict[str, int]:
         native = self.native_metrics(post, as_of)

@@ -593,28 +593,18 @@ class YouTubeSandbox(SandboxNetwork):
                     }
                 )
             account = {"native": native, "unified": unified}
-        first = day - dt.timedelta(days=post_days - 1)
-        posts = model.published_posts(as_of, day_start(first, self.tz), model.day_close(day))
-        return {
-            "network": self.name,
-            "account_id": account_id,
-            "day": day.isoformat(),
-            "as_of": as_of.isoformat(),
-            "account": account,
-            "posts": [
-                {
-                    "post_id": p.post_id,
-                    "published_at": p.published_at.isoformat(),
-                    "post_type": p.post_type,
-                    "lifetime": {
-                        k: v
-                        for k, v in p.lifetime(as_of).items()
-                        if k in ("likes", "comments", "video_views")
-                    },
-                }
-                for p in posts
-            ],
-        }
+        return self.truth_record(
+            account_id,
+            day,
+            as_of,
+            post_days,
+            account,
+            lambda post, at: {
+                k: v
+                for k, v in post.lifetime(at).items()
+                if k in ("likes", "comments", "video_views")
+            },
+        )
 
 
 def etag(*parts: object) -> str:
