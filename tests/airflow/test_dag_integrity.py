@@ -74,3 +74,13 @@ def test_transform_publishes_marts_only_after_the_quality_gate(dagbag):
     models = [t for t in dbt_tasks if t.task_id.endswith("_run") or ".run" in t.task_id]
     assert len(models) >= 10, "every dbt model is visible as its own task"
     assert gate.upstream_task_ids & {t.task_id for t in dbt_tasks}
+
+
+def test_every_template_and_conf_key_the_transform_uses_is_a_declared_param(dagbag):
+    """Asset-triggered and scheduled runs carry no conf: every params.* a task renders must have
+    a default, or the run fails while rendering (seen once with full_refresh)."""
+    dag = dagbag.dags["transform_social"]
+    assert set(dag.params) >= {"day", "days", "full_refresh"}
+    assert dag.params["full_refresh"] is False and dag.params["days"] == 1
+    producer = next(t for t in dag.tasks if t.task_id.endswith("dbt_producer_watcher"))
+    assert producer.full_refresh == "{{ params.full_refresh }}"

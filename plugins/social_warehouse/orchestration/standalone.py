@@ -17,7 +17,7 @@ from social_warehouse.networks import registry
 from social_warehouse.orchestration.airflow_env import apply_airflow_env
 from social_warehouse.orchestration.dbt_env import apply_dbt_env
 from social_warehouse.sandbox.server import Sandbox
-from social_warehouse.warehouse import embedded
+from social_warehouse.warehouse import database, embedded
 
 PORT = int(os.environ.get("AIRFLOW_PORT", "8080"))
 
@@ -26,6 +26,13 @@ def main() -> int:
     url = embedded.ensure_server()
     env = apply_airflow_env(url)
     apply_dbt_env(url)
+    # Scheduler, api-server, dag-processor, triggerer and workers write at once: SQLite locks
+    # up under that, so the UI's Airflow keeps its metadata in PostgreSQL, next to the warehouse.
+    metadata_url = database.with_database(url, database.parts(url).dbname + "_airflow")
+    database.ensure_database(metadata_url)
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
+        "postgresql+psycopg2://" + metadata_url.split("://", 1)[1]
+    )
     home = Path(env["AIRFLOW_HOME"])
     passwords = home / "passwords.json"
     passwords.write_text(json.dumps({"admin": os.environ.get("AIRFLOW_ADMIN_PASSWORD", "admin")}))
@@ -43,7 +50,10 @@ def main() -> int:
         os.environ.setdefault(
             env_var_name(conn_id), f"http://:sandbox-token@{sandbox.url.split('://')[1]}/{network}"
         )
-    airflow = str(Path(sys.executable).parent / "airflow")
+    # standalone starts its components as `airflow <component>`: this venv must come first on PATH
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    airflow = str(Path(bin_dir) / "airflow")
     subprocess.run([airflow, "db", "migrate"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run([sys.executable, "-m", "social_warehouse.cli", "airflow-setup"], check=True)
     print(

@@ -140,7 +140,19 @@ def build_transform_dag(networks: list[str]) -> DAG:
                 None,
                 type=["null", "string"],
                 format="date",
-                description="Day to check (YYYY-MM-DD); empty = from the triggering assets",
+                description="Last day to check (YYYY-MM-DD); empty = from the triggering assets",
+            ),
+            "days": Param(
+                1,
+                type="integer",
+                minimum=1,
+                maximum=90,
+                description="How many days up to `day` the quality gate checks",
+            ),
+            "full_refresh": Param(
+                False,
+                type="boolean",
+                description="Rebuild the incremental dbt models from scratch (after a model change)",
             ),
         },
     ) as dag:
