@@ -47,3 +47,29 @@ def test_dbt_docs_render_offline_with_models_and_definitions(clean_warehouse):
         ).stdout
     assert "brand_daily" in dom
     assert "not deduplicated" in dom or "count twice" in dom, "the column docs render offline"
+
+
+def test_every_model_and_every_column_is_described(clean_warehouse):
+    """Descriptions for every model, seed and column that exists in the built warehouse."""
+    import json
+
+    import psycopg
+
+    # the manifest of the very build clean_warehouse made
+    manifest = json.loads((paths.run_dir() / "dbt-target-quality" / "manifest.json").read_text())
+    missing = []
+    with psycopg.connect(clean_warehouse) as conn:
+        for node in manifest["nodes"].values():
+            if node["resource_type"] not in ("model", "seed"):
+                continue
+            if not node.get("description"):
+                missing.append(f"{node['name']}: no description")
+            columns = conn.execute(
+                """select column_name from information_schema.columns
+                   where table_schema = %s and table_name = %s""",
+                (node["schema"], node["alias"] or node["name"]),
+            ).fetchall()
+            assert columns, f"{node['name']} was not built"
+            documented = {name for name, c in node["columns"].items() if c.get("description")}
+            missing += [f"{node['name']}.{c}" for (c,) in columns if c not in documented]
+    assert missing == []
