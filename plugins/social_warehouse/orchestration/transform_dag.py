@@ -152,7 +152,7 @@ def build_transform_dag(networks: list[str]) -> DAG:
             "full_refresh": Param(
                 False,
                 type="boolean",
-                description="Rebuild the incremental dbt models from scratch (after a model change)",
+                description="Rebuild the incremental dbt models from scratch (after a change)",
             ),
         },
     ) as dag:

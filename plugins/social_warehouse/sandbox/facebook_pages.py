@@ -369,11 +369,7 @@ class FacebookPagesSandbox(SandboxNetwork):
         return SandboxResponse(200, out)
 
     def corrupt(self, body: Any, params: dict[str, Any]) -> Any:
-        if isinstance(body, dict) and "data" not in body and body:
-            # an ?ids= batch: drop the insights list of the first object
-            first = next(iter(body.values()))
-            if isinstance(first, dict):
-                first.pop(params.get("field") or "insights", None)
+        if g.corrupt_ids_batch(body, params):
             return body
         return super().corrupt(body, params)
 

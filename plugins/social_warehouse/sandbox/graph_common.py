@@ -248,3 +248,14 @@ def split_reactions(total: int, *key: object) -> dict[str, int]:
 
 def iso_graph(instant: dt.datetime) -> str:
     return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def corrupt_ids_batch(body: Any, params: dict[str, Any]) -> bool:
+    """malformed_record on an `?ids=` batch (objects keyed by id, no `data` list): drop a field
+    (default `insights`) of the first object. False when the body is not such a batch."""
+    if not (isinstance(body, dict) and body and "data" not in body):
+        return False
+    first = next(iter(body.values()))
+    if isinstance(first, dict):
+        first.pop(params.get("field") or "insights", None)
+    return True
