@@ -52,7 +52,7 @@ def chromium(page: Path, *args: str) -> str:
 
 def colours(png: Path) -> int:
     image = Image.open(png).convert("RGB").resize((350, 275))
-    return len(set(image.getdata()))
+    return len(image.getcolors(maxcolors=350 * 275))
 
 
 def stock_copy(page: Path) -> Path:

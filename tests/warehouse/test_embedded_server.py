@@ -10,23 +10,28 @@ from social_warehouse.warehouse.migrate import migrate
 
 
 def test_an_embedded_server_starts_when_nothing_answers(monkeypatch):
-    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    # nothing listens on port 1, and pretend the machine has no cluster of its own to start.
+    # WAREHOUSE_URL is set to the default (not deleted) so that monkeypatch restores it after
+    # ensure_server points it at the embedded server.
+    nowhere = "postgresql://postgres@127.0.0.1:1/social_warehouse"
+    monkeypatch.setattr(database, "DEFAULT_URL", nowhere)
+    monkeypatch.setenv("WAREHOUSE_URL", nowhere)
     monkeypatch.delenv("AIRFLOW_CONN_SOCIAL_WAREHOUSE", raising=False)
-    # nothing listens on port 1, and pretend the machine has no cluster of its own to start
-    monkeypatch.setattr(
-        database, "DEFAULT_URL", "postgresql://postgres@127.0.0.1:1/social_warehouse"
-    )
     monkeypatch.setattr(embedded, "_start_system_cluster", lambda: False)
     said: list[str] = []
-    url = embedded.ensure_server(echo=said.append)  # monkeypatch restores WAREHOUSE_URL after
-    assert database.parts(url).is_socket, url
-    assert any("embedded PostgreSQL" in line for line in said)
-    migrate(url)
-    with psycopg.connect(url) as conn:
-        tables = conn.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw'"
-        ).fetchone()
-    assert tables[0] >= 3
+    url = embedded.ensure_server(echo=said.append)
+    try:
+        assert database.parts(url).is_socket, url
+        assert any("embedded PostgreSQL" in line for line in said)
+        migrate(url)
+        with psycopg.connect(url) as conn:
+            tables = conn.execute(
+                "select count(*) from information_schema.tables where table_schema = 'raw'"
+            ).fetchone()
+        assert tables[0] >= 3
+    finally:
+        embedded.stop_embedded()
+    assert not database.is_reachable(url), "the embedded server should stop when asked"
 
 
 def test_an_explicit_url_that_does_not_answer_is_an_error_not_a_silent_fallback(monkeypatch):

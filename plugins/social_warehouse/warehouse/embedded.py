@@ -15,6 +15,8 @@ from social_warehouse.warehouse import database
 
 log = logging.getLogger(__name__)
 
+_server = None  # the pgserver handle this process started, if any
+
 
 def _start_system_cluster() -> bool:
     """`pg_ctlcluster ... start` for the machine's stopped Debian cluster(s)."""
@@ -46,10 +48,24 @@ def _start_embedded() -> str:
     data = paths.project_root() / ".pgdata"
     # "stop": the server stops when the last process using it exits, so make run and make test
     # leave nothing running behind them
-    server = pgserver.get_server(str(data), cleanup_mode="stop")
+    global _server
+    server = _server = pgserver.get_server(str(data), cleanup_mode="stop")
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     base = uri.split("?", 1)
     return f"postgresql://postgres@/social_warehouse?{base[1]}" if len(base) == 2 else uri
+
+
+def stop_embedded() -> None:
+    """Stop the embedded server this process started now rather than at interpreter exit (where
+    pgserver would log into streams that may already be closed, as under pytest)."""
+    global _server
+    if _server is None:
+        return
+    import atexit
+
+    server, _server = _server, None
+    server.cleanup()
+    atexit.unregister(server._cleanup)
 
 
 def ensure_server(echo=print) -> str:
