@@ -24,7 +24,7 @@ import requests
 from social_warehouse.config import load_network_settings
 from social_warehouse.connections import ConnectionInfo
 from social_warehouse.connector.streams import LoadContext, ParseResult, Record
-from social_warehouse.loader import start_load, write_load
+from social_warehouse.loader import Loader, LoadKey, ShrinkCheck
 from social_warehouse.networks.facebook_pages import FacebookPagesClient, PageInsights, Posts
 from social_warehouse.sandbox.server import Sandbox
 from social_warehouse.timeutil import Window
@@ -58,28 +58,18 @@ def synthetic_records(n: int) -> ParseResult:
 
 def bench_load(url: str) -> dict:
     result = synthetic_records(ROWS)
-    with database.connect(url) as conn:
+    key = LoadKey("facebook_pages", "bench", "page_insights", DAY)
+    with database.connect(url) as conn, Loader(url) as loader:
 
         def ours() -> None:
-            load_id = start_load(
-                conn,
+            load_id = loader.begin(key, run_id="bench", window=Window(DAY, DAY))
+            loader.write(
+                key,
+                load_id,
                 run_id="bench",
-                network="facebook_pages",
-                account_id="bench",
-                stream="page_insights",
-                load_date=DAY,
-                window=Window(DAY, DAY),
-            )
-            write_load(
-                conn,
-                load_id=load_id,
-                run_id="bench",
-                network="facebook_pages",
-                account_id="bench",
-                stream="page_insights",
-                load_date=DAY,
                 extracted_at=dt.datetime.now(dt.UTC),
                 result=result,
+                guard=ShrinkCheck(Window(DAY, DAY)),
             )
 
         def baseline() -> None:

@@ -3,7 +3,6 @@ social_warehouse_test, recreated empty), an in-process sandbox, and fast client 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import subprocess
@@ -82,7 +81,7 @@ def fast_settings(network: str, **overrides: object) -> NetworkSettings:
     """The network's real settings with retries measured in milliseconds."""
     settings = load_network_settings(network)
     values = {"backoff_seconds": 0.01, "max_wait_seconds": 10.0, "max_retries": 3, **overrides}
-    return dataclasses.replace(settings, **values)
+    return settings.with_overrides(**values)
 
 
 def sandbox_connection(
@@ -98,7 +97,7 @@ def add_fault(sandbox: Sandbox, kind: str, network: str | None = None, **fields:
 
 
 def replace(settings: NetworkSettings, **changes: object) -> NetworkSettings:
-    return dataclasses.replace(settings, **changes)
+    return settings.with_overrides(**changes)
 
 
 @pytest.fixture(scope="session")

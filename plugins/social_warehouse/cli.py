@@ -59,10 +59,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from social_warehouse.extract import run_account_load
+    from social_warehouse.config import check_account_id, load_network_settings
+    from social_warehouse.extract import check_day_has_ended, run_account_load
     from social_warehouse.warehouse import database
     from social_warehouse.warehouse.migrate import migrate
 
+    # refuse bad input before touching the warehouse or the network
+    check_account_id(args.network, args.account, "--account")
+    check_day_has_ended(args.date, load_network_settings(args.network))
     database.ensure_database()
     migrate()
     sandbox = None
@@ -83,6 +87,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             connection=connection,
             run_id=f"cli__{args.date.isoformat()}",
             raise_on_error=False,
+            allow_shrink=args.allow_shrink,
         )
     finally:
         if sandbox:
@@ -147,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", required=True)
     p.add_argument("--date", required=True, type=_day, help="the day to load, YYYY-MM-DD")
     p.add_argument("--sandbox", action="store_true", help="talk to an in-process sandbox")
+    p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="write a load even when it holds far fewer records than the previous one (posts "
+        "really deleted); without it such a load is refused and the stored rows kept",
+    )
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("run", help="the main job: sandbox -> extract -> dbt -> GX for N days")

@@ -74,6 +74,29 @@ class InvalidMetricError(ApiError):
     """The API rejected one or more requested metrics (Meta `(#100)`)."""
 
 
+class PaginationError(ApiError):
+    """Paging went wrong in a way that would lose records if taken as the end of the listing."""
+
+
+class PaginationLoopError(PaginationError):
+    """The API handed back a continuation (next URL, token, cursor, offset) this listing already
+    followed: following it again would loop, stopping would pass a partial listing off as whole."""
+
+
+class PaginationLimitError(PaginationError):
+    """A listing ran past the stream's page limit without the API saying it ended."""
+
+
+class ShrinkRefusedError(SocialWarehouseError):
+    """A load fetched far fewer records than the previous load of the same account and stream
+    still in the window, without any API error: it is not written, the stored rows stay."""
+
+
+class TransientDatabaseError(SocialWarehouseError):
+    """The warehouse connection dropped or a transaction was aborted by a conflict, and retries
+    did not help."""
+
+
 class MalformedResponseError(ApiError):
     """The body is not the JSON shape the API documents; `body` keeps (the start of) what came,
     so the load can quarantine it."""

@@ -7,20 +7,21 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from social_warehouse.config import NetworkSettings, load_network_settings
+from social_warehouse.config import NetworkSettings, check_account_id, load_network_settings
 from social_warehouse.connections import ConnectionInfo, get_connection
 from social_warehouse.connector.client import ApiClient
-from social_warehouse.connector.streams import LoadContext, Reject
+from social_warehouse.connector.streams import LoadContext, Reject, Stream
 from social_warehouse.errors import (
     ApiError,
     ApiVersionError,
     AuthError,
+    ConfigError,
     QuotaExceededError,
     SocialWarehouseError,
 )
-from social_warehouse.loader import LoadResult, finish_failed, start_load, write_load
+from social_warehouse.loader import Loader, LoadKey, LoadResult, ShrinkCheck
 from social_warehouse.networks import registry
-from social_warehouse.warehouse import database
+from social_warehouse.timeutil import day_end, last_ended_day
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,16 @@ class AccountLoad:
             "day": self.day.isoformat(),
             "records": self.records,
             "rejected": sum(r.rejected for r in self.results),
+            "dropped": sum(r.dropped for r in self.results),
             "streams": {r.stream: r.status for r in self.results},
             "errors": self.errors,
             "quota_stopped": self.quota_stopped,
         }
 
 
-def _delta(after: dict, before: dict) -> dict:
+def spent(client: ApiClient, before: dict) -> dict:
+    """The client's request counters since `before` (one stream's share)."""
+    after = client.stats.as_dict()
     return {k: round(after[k] - before.get(k, 0), 3) for k in after}
 
 
@@ -70,9 +74,13 @@ def run_account_load(
     connection: ConnectionInfo | None = None,
     client: ApiClient | None = None,
     raise_on_error: bool = True,
+    allow_shrink: bool = False,
+    now: dt.datetime | None = None,
 ) -> AccountLoad:
     spec = registry.get(network)
     settings = settings or load_network_settings(network)
+    check_account_id(network, account_id, f"{network} account")
+    check_day_has_ended(day, settings, now)
     client = client or spec.client_class(
         connection or get_connection(settings.connection_id), settings
     )
@@ -80,25 +88,18 @@ def run_account_load(
     ctx = LoadContext(network, account_id, day, settings)
     outcome = AccountLoad(network, account_id, day)
     unusable: set[str] = set()
-    with database.connect(url) as db:
+    with Loader(url) as loader:
         for stream_cls in spec.streams:
             stream = stream_cls(client, ctx)
-            load_id = start_load(
-                db,
-                run_id=run_id,
-                network=network,
-                account_id=account_id,
-                stream=stream.name,
-                load_date=day,
-                window=stream.window,
-            )
+            key = LoadKey(network, account_id, stream.name, day)
+            load_id = loader.begin(key, run_id=run_id, window=stream.window)
             if outcome.quota_stopped or (stream.parent and stream.parent in unusable):
                 reason = (
                     "quota exhausted earlier in this load"
                     if outcome.quota_stopped
-                    else f"parent stream {stream.parent!r} failed"
+                    else f"parent stream {stream.parent!r} was not loaded"
                 )
-                finish_failed(db, load_id, f"skipped: {reason}", status="skipped")
+                loader.fail(key, load_id, f"skipped: {reason}", status="skipped")
                 outcome.results.append(
                     LoadResult(
                         load_id, network, account_id, stream.name, day, "skipped", error=reason
@@ -112,10 +113,10 @@ def run_account_load(
             try:
                 result = stream.collect()
             except (AuthError, ApiVersionError) as exc:
-                finish_failed(db, load_id, str(exc), _delta(client.stats.as_dict(), stats_before))
+                loader.fail(key, load_id, str(exc), stats=spent(client, stats_before))
                 raise
             except QuotaExceededError as exc:
-                finish_failed(db, load_id, str(exc), _delta(client.stats.as_dict(), stats_before))
+                loader.fail(key, load_id, str(exc), stats=spent(client, stats_before))
                 outcome.quota_stopped = True
                 outcome.results.append(
                     LoadResult(
@@ -133,12 +134,12 @@ def run_account_load(
             except ApiError as exc:
                 # an answer that was not JSON at all is kept too, with why it was refused
                 body = getattr(exc, "body", None)
-                finish_failed(
-                    db,
+                loader.fail(
+                    key,
                     load_id,
                     str(exc),
-                    _delta(client.stats.as_dict(), stats_before),
-                    ctx.warnings[warnings_before:],
+                    stats=spent(client, stats_before),
+                    warnings=ctx.warnings[warnings_before:],
                     rejects=[Reject(f"unparseable answer: {exc.api_message}", body)]
                     if body
                     else None,
@@ -152,22 +153,24 @@ def run_account_load(
                 unusable.add(stream.name)
                 log.error("%s/%s %s failed: %s", network, account_id, stream.name, exc)
                 continue
-            loaded = write_load(
-                db,
-                load_id=load_id,
+            loaded = loader.write(
+                key,
+                load_id,
                 run_id=run_id,
-                network=network,
-                account_id=account_id,
-                stream=stream.name,
-                load_date=day,
                 extracted_at=extracted_at,
                 result=result,
-                stats=_delta(client.stats.as_dict(), stats_before),
+                guard=shrink_check(stream, settings, allow_shrink),
+                stats=spent(client, stats_before),
                 warnings=ctx.warnings[warnings_before:],
             )
             outcome.results.append(loaded)
+            if loaded.status == "refused":
+                outcome.errors.append(f"{stream.name}: {loaded.error}")
+                unusable.add(stream.name)
+                log.error("%s", loaded.error)
+                continue
             log.info(
-                "%s/%s %s for %s (window %s): %d records, %d rejected, %d replaced",
+                "%s/%s %s for %s (window %s): %d records, %d rejected, %d replaced%s",
                 network,
                 account_id,
                 stream.name,
@@ -176,6 +179,7 @@ def run_account_load(
                 loaded.records,
                 loaded.rejected,
                 loaded.replaced,
+                f", {loaded.dropped} left out" if loaded.dropped else "",
             )
     if outcome.errors and raise_on_error:
         raise LoadFailedError(
@@ -183,3 +187,26 @@ def run_account_load(
             f"loaded. " + " | ".join(outcome.errors) + ". Rerun the task once the cause is fixed."
         )
     return outcome
+
+
+def check_day_has_ended(
+    day: dt.date, settings: NetworkSettings, now: dt.datetime | None = None
+) -> None:
+    """A day that is not over in the network's own time zone has no final numbers yet: loading
+    it would store a partial day as if it were whole."""
+    now = now or dt.datetime.now(dt.UTC)
+    if day > last_ended_day(now, settings.timezone):
+        ready = day_end(day, settings.timezone)
+        raise ConfigError(
+            f"{day} has not ended yet in {settings.network}'s time zone ({settings.timezone}): "
+            f"it can be loaded from {ready:%Y-%m-%d %H:%M} UTC on"
+        )
+
+
+def shrink_check(stream: Stream, settings: NetworkSettings, allow_shrink: bool) -> ShrinkCheck:
+    return ShrinkCheck(
+        window=stream.guard_window,
+        expected_override=stream.expected_records(),
+        threshold=settings.shrink_threshold,
+        allow_shrink=allow_shrink,
+    )

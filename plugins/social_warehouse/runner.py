@@ -264,6 +264,13 @@ def print_report(console: Console, rows: list[dict[str, Any]]) -> None:
         )
 
 
+def last_day_ended_everywhere(networks: list[str], now: dt.datetime) -> dt.date:
+    from social_warehouse.config import load_network_settings
+    from social_warehouse.timeutil import last_ended_day
+
+    return min(last_ended_day(now, load_network_settings(n).timezone) for n in networks)
+
+
 def main_job(
     days: int = 7,
     end: dt.date | None = None,
@@ -276,8 +283,9 @@ def main_job(
 
     console = Console()
     networks = networks or registry.names()
-    # The job's default is "up to yesterday"; the DAGs themselves never read the clock.
-    end = end or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
+    # The job's default is the last day that is over in every network's time zone; the DAGs
+    # themselves never read the clock.
+    end = end or last_day_ended_everywhere(networks, dt.datetime.now(dt.UTC))
     window = Window.ending(end, days)
     log_path = paths.run_dir() / "make-run.log"
     log_path.write_text("")

@@ -66,3 +66,13 @@ def parse_instant(value: str) -> dt.datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def day_end(day: dt.date, tz: str = "UTC") -> dt.datetime:
+    """The instant a calendar day ends in `tz` (the next day's start), as an aware UTC datetime."""
+    return day_start(day + dt.timedelta(days=1), tz)
+
+
+def last_ended_day(now: dt.datetime, tz: str = "UTC") -> dt.date:
+    """The latest calendar day that is over in `tz` at `now`."""
+    return local_day(now, tz) - dt.timedelta(days=1)

@@ -69,7 +69,7 @@ def test_page_insights_are_one_record_per_metric_and_pacific_day(sb):
     days = {r.record_date for r in result.records}
     assert days == set(ctx.metrics_window.days())
     truth = sb.state.networks["facebook_pages"].truth(PAGE, DAY, CLOCK, 1)["account"]["native"]
-    views = next(r for r in result.records if r.key == f"page_media_view|{DAY}")
+    views = next(r for r in result.records if r.key == f"page_media_view|day|{DAY}")
     assert views.payload["values"][0]["value"] == truth["page_media_view"]
     assert not result.rejects
 

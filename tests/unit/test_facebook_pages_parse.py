@@ -36,16 +36,33 @@ def test_page_insights_split_into_one_record_per_metric_and_day():
     keys = sorted(r.key for r in result.records)
     # end_time 2026-09-30T07:00Z is midnight Pacific (PDT) ending 2026-09-29
     assert keys == [
-        "page_fan_adds_by_paid_non_paid_unique|2026-09-29",
-        "page_media_view|2026-09-29",
-        "page_media_view|2026-09-30",
+        "page_fan_adds_by_paid_non_paid_unique|day|2026-09-29",
+        "page_media_view|day|2026-09-29",
+        "page_media_view|day|2026-09-30",
     ]
-    record = next(r for r in result.records if r.key == "page_media_view|2026-09-30")
+    record = next(r for r in result.records if r.key == "page_media_view|day|2026-09-30")
     assert record.record_date == dt.date(2026, 9, 30)
     assert record.payload["values"] == [{"value": 1200, "end_time": "2026-10-01T07:00:00+0000"}]
     assert record.payload["title"] == "Daily Media Views", "the metric object stays untouched"
     breakdown = next(r for r in result.records if r.key.startswith("page_fan_adds"))
     assert breakdown.payload["values"][0]["value"] == {"paid": 3, "unpaid": 2, "total": 5}
+
+
+def test_page_insights_keep_the_daily_value_when_the_answer_mixes_periods():
+    """The same metric for day, week and days_28 with the same end_time (the API does so when
+    the period is not pinned): keyed by name and day only, the 28-day value won. Only the period
+    asked for is kept; the others are counted as dropped, never mixed in."""
+    result = PageInsights.parse(load("page_insights_mixed_periods.json"), ctx())
+    values = {r.key: r.payload["values"][0]["value"] for r in result.records}
+    assert values == {
+        "page_media_view|day|2026-11-18": 1000,
+        "page_media_view|day|2026-11-19": 1200,
+    }
+    assert result.dropped == {
+        "period 'week' not asked for (period=day)": 2,
+        "period 'days_28' not asked for (period=day)": 2,
+    }
+    assert result.rejects == []
 
 
 def test_page_insights_reject_entries_without_end_time_and_metrics_without_name():

@@ -159,9 +159,10 @@ def test_playlist_paging_stops_once_a_page_reaches_past_the_window():
     stream = Videos(None, ctx())  # type: ignore[arg-type]
     request = Request("GET", "youtube/v3/playlistItems", {"playlistId": "UUx"})
     body = load("playlist_items.json")
-    assert stream.client_paginate(request, body) is None
+    assert stream.stop_paging(body)
     body["items"] = body["items"][:4]  # the page ends inside the window: keep going
-    following = stream.client_paginate(request, body)
+    assert not stream.stop_paging(body)
+    following = stream.paginator.next_request(request, body, len(body["items"]))
     assert following is not None and following.params["pageToken"] == body["nextPageToken"]
 
 

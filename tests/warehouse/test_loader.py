@@ -83,7 +83,7 @@ def test_a_later_load_of_the_same_day_replaces_revised_values(sb, warehouse_url)
         (r[2], r[4]) for r in raw_rows(warehouse_url, "facebook_pages__page_insights", account)
     )
     assert early.keys() == late.keys()
-    key = f"page_media_view|{DAY}"
+    key = f"page_media_view|day|{DAY}"
     assert late[key]["values"][0]["value"] > early[key]["values"][0]["value"]
 
 

@@ -4,7 +4,6 @@ and error classification delegated to the network's subclass."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,8 +13,9 @@ from urllib.parse import urljoin
 import orjson
 import requests
 
-from social_warehouse.config import NetworkSettings
+from social_warehouse import logs
 from social_warehouse.connections import ConnectionInfo
+from social_warehouse.connector.settings import NetworkSettings
 from social_warehouse.errors import (
     ApiError,
     AuthError,
@@ -27,12 +27,10 @@ from social_warehouse.errors import (
 
 log = logging.getLogger(__name__)
 
-_SECRET_PARAMS = re.compile(r"((?:access_token|token|key|client_secret)=)[^&\s]+", re.IGNORECASE)
-
 
 def redact(url: str) -> str:
     """Strip tokens from URLs before they reach a log line or an error message."""
-    return _SECRET_PARAMS.sub(r"\1***", url)
+    return logs.redact(url)
 
 
 @dataclass

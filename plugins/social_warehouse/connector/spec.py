@@ -16,6 +16,10 @@ class NetworkSpec:
     client_class: type[ApiClient]
     streams: tuple[type[Stream], ...]
     defaults: dict[str, Any] = field(default_factory=dict)
+    # The shape of this network's account ids (a full-match regex) and how to say it to a person:
+    # config/accounts.yml, the CLI and the DAG params are checked against it before any call.
+    account_id_pattern: str = r"\d{1,20}"
+    account_id_help: str = "digits only"
 
     def stream(self, name: str) -> type[Stream]:
         for stream in self.streams:

@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
 
-from social_warehouse.config import NetworkSettings
 from social_warehouse.connector.client import Request
-from social_warehouse.connector.paging import Paginator, dig
+from social_warehouse.connector.paging import Paginator, PagingProblem, dig
+from social_warehouse.connector.settings import NetworkSettings
+from social_warehouse.errors import PaginationError, PaginationLimitError, PaginationLoopError
 from social_warehouse.timeutil import Window
 
 if TYPE_CHECKING:
@@ -66,12 +68,21 @@ class Reject:
 
 @dataclass
 class ParseResult:
+    """Good records, bad ones (kept with the reason), and the count of records left out on
+    purpose by reason (e.g. periods nobody asked for): those are neither loaded nor rejects."""
+
     records: list[Record] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)
 
     def extend(self, other: ParseResult) -> None:
         self.records.extend(other.records)
         self.rejects.extend(other.rejects)
+        for reason, count in other.dropped.items():
+            self.dropped[reason] = self.dropped.get(reason, 0) + count
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + count
 
 
 _TYPE_NAMES = {
@@ -150,15 +161,36 @@ class Stream:
             return self.ctx.posts_window
         return Window(self.ctx.day, self.ctx.day)
 
+    @property
+    def guard_window(self) -> Window | None:
+        """The days whose records of the previous load this load should see again (the shrink
+        guard); None = all of them (a snapshot of the account is one record whatever the day)."""
+        if self.kind is StreamKind.ACCOUNT_SNAPSHOT:
+            return None
+        return self.window
+
+    def expected_records(self) -> int | None:
+        """How many records this load should hold when the stream can tell from its own inputs:
+        a post-metrics child answers once per post its parent listed (the parent's listing is
+        itself guarded against the previous load). None = compare with the previous load."""
+        if self.kind is StreamKind.POST_METRICS and self.parent:
+            return len(set(self.ctx.state.get(self.parent, [])))
+        return None
+
     # --- what to call ----------------------------------------------------------------------
     def params(self) -> dict[str, Any]:
         return {}
 
-    def requests(self) -> Iterable[Request]:
-        path = self.path.format(
-            account_id=self.ctx.account_id, version=self.ctx.settings.api_version
+    def resolved_path(self, template: str | None = None) -> str:
+        """The path with the account id and API version filled in, each URL-encoded as one
+        path segment: an id can never reach another object (`../`) or another endpoint."""
+        return (template if template is not None else self.path).format(
+            account_id=quote(self.ctx.account_id, safe=""),
+            version=quote(str(self.ctx.settings.api_version), safe=""),
         )
-        yield Request("GET", path, self.params())
+
+    def requests(self) -> Iterable[Request]:
+        yield Request("GET", self.resolved_path(), self.params())
 
     # --- how to read the answer --------------------------------------------------------------
     @classmethod
@@ -195,28 +227,68 @@ class Stream:
         return len(items) if isinstance(items, list | dict) else 0
 
     # --- the loop ------------------------------------------------------------------------
+    def stop_paging(self, body: Any) -> bool:
+        """True when the rest of the listing cannot hold records this stream keeps (a list
+        sorted newest first that reached past the window). The API's own end is the paginator's
+        business; this hook only ends a listing early on purpose."""
+        return False
+
+    def pages(self, first: Request) -> Iterator[Any]:
+        """Every page of one listing, following the paginator until the API says it ended
+        (empty pages with a continuation included). A continuation this listing already
+        followed is a PaginationLoopError and more than `max_pages` pages a PaginationLimitError:
+        neither is ever passed off as the end of the listing."""
+        seen: set[tuple[Any, ...]] = set()
+        request: Request | None = first
+        page = 0
+        while request is not None:
+            fingerprint = _fingerprint(request)
+            if fingerprint in seen:
+                raise PaginationLoopError(
+                    self.ctx.network,
+                    f"{self.name}: after page {page} the API handed back a continuation this "
+                    f"listing already followed ({self.paginator.cursor(request)}); following it "
+                    "would loop and stopping would load a partial listing",
+                    hint="nothing was written for this stream and its stored rows are kept; "
+                    "rerun the task later, and report it to the network if it persists",
+                )
+            if page >= self.max_pages:
+                raise PaginationLimitError(
+                    self.ctx.network,
+                    f"{self.name}: the listing did not end within {self.max_pages} pages "
+                    f"(at {self.paginator.cursor(request)})",
+                    hint="nothing was written for this stream and its stored rows are kept; "
+                    "lower post_lookback_days or raise page_size in config/networks.yml",
+                )
+            seen.add(fingerprint)
+            body = self.client.execute(request).body
+            page += 1
+            yield body
+            if self.stop_paging(body):
+                return
+            try:
+                request = self.paginator.next_request(request, body, self.count_page_items(body))
+            except PagingProblem as exc:
+                raise PaginationError(
+                    self.ctx.network,
+                    f"{self.name}: unusable paging in page {page}: {exc}",
+                    hint="nothing was written for this stream and its stored rows are kept",
+                ) from None
+
     def fetch(self) -> Iterator[ParseResult]:
         for first in self.requests():
-            request: Request | None = first
-            pages = 0
-            while request is not None and pages < self.max_pages:
-                body = self.client.execute(request).body
-                pages += 1
+            for page, body in enumerate(self.pages(first), start=1):
                 result = self.parse(body, self.ctx)
                 log.info(
                     "%s/%s %s: page %d, %d records, %d rejected",
                     self.ctx.network,
                     self.ctx.account_id,
                     self.name,
-                    pages,
+                    page,
                     len(result.records),
                     len(result.rejects),
                 )
                 yield result
-                request = self.client_paginate(request, body)
-
-    def client_paginate(self, request: Request, body: Any) -> Request | None:
-        return self.paginator.next_request(request, body, self.count_page_items(body))
 
     def collect(self) -> ParseResult:
         """Every page of the stream; the record keys are left in `ctx.state[name]` for child
@@ -226,3 +298,10 @@ class Stream:
             total.extend(result)
         self.ctx.state[self.name] = [r.key for r in total.records]
         return total
+
+
+def _fingerprint(request: Request) -> tuple[Any, ...]:
+    """What makes two requests the same call: method, URL, parameters and body."""
+    params = tuple(sorted((str(k), str(v)) for k, v in request.params.items()))
+    body = repr(request.json_body) if request.json_body is not None else None
+    return (request.method, request.url, params, body)

@@ -42,27 +42,29 @@ def _unix(instant: dt.datetime) -> int:
 
 
 class PageInsights(Stream):
-    """`GET /{page-id}/insights?metric=...&period=day&since=&until=`: one record per metric and day,
-    the metric object with `values` cut down to that day's entry."""
+    """`GET /{page-id}/insights?metric=...&period=day&since=&until=`: one record per metric, period
+    and day, the metric object with `values` cut down to that day's entry. The same metric can
+    come for `day`, `week` and `days_28` with the same end_time (whenever the period is not
+    honoured, as older versions did): only the period asked for is kept, the others are counted
+    as dropped, never mixed in."""
 
     name = "page_insights"
     kind = StreamKind.ACCOUNT_DAILY
     path = "{version}/{account_id}/insights"
-    key = ("name", "end_time")
+    key = ("name", "period", "end_time")
     contract = {"name": str, "period": str, "values": list}
+    period = "day"
 
     def fetch(self) -> Iterator[ParseResult]:
         client: FacebookPagesClient = self.client  # type: ignore[assignment]
         tz = self.ctx.settings.timezone
         metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
-        path = self.path.format(
-            account_id=self.ctx.account_id, version=self.ctx.settings.api_version
-        )
+        path = self.resolved_path()
         days = self.window.days()
         for start in range(0, len(days), MAX_INSIGHTS_DAYS):
             chunk = days[start : start + MAX_INSIGHTS_DAYS]
             params = {
-                "period": "day",
+                "period": self.period,
                 "since": _unix(day_start(chunk[0], tz)),
                 "until": _unix(day_start(chunk[-1] + dt.timedelta(days=1), tz)),
             }
@@ -85,6 +87,12 @@ class PageInsights(Stream):
             if violation:
                 result.rejects.append(Reject(violation, metric))
                 continue
+            if metric["period"] != cls.period:
+                result.drop(
+                    f"period {metric['period']!r} not asked for (period={cls.period})",
+                    len(metric["values"]),
+                )
+                continue
             head = {k: v for k, v in metric.items() if k != "values"}
             for entry in metric["values"]:
                 problem = contract_violation(entry, {"end_time": str, "value": (int, float, dict)})
@@ -105,7 +113,11 @@ class PageInsights(Stream):
                     )
                     continue
                 result.records.append(
-                    Record(f"{metric['name']}|{day}", day, {**head, "values": [entry]})
+                    Record(
+                        f"{metric['name']}|{metric['period']}|{day}",
+                        day,
+                        {**head, "values": [entry]},
+                    )
                 )
         return result
 
@@ -158,7 +170,7 @@ class PostInsights(Stream):
         client: FacebookPagesClient = self.client  # type: ignore[assignment]
         ids: list[str] = self.ctx.state.get(self.parent or "", [])
         metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
-        path = self.path.format(version=self.ctx.settings.api_version)
+        path = self.resolved_path()
         for start in range(0, len(ids), IDS_PER_CALL):
             batch = ids[start : start + IDS_PER_CALL]
 
@@ -195,6 +207,8 @@ NETWORK = NetworkSpec(
     title="Facebook Pages",
     client_class=FacebookPagesClient,
     streams=(PageInsights, Posts, PostInsights),
+    account_id_pattern=r"\d{5,20}",
+    account_id_help=("the numeric Page id (digits only, e.g. 104729385610001)"),
     defaults={
         "connection_id": "social_facebook_pages",
         "api_version": "v25.0",

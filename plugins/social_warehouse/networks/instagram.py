@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from social_warehouse import registry
-from social_warehouse.connector.client import Request, Response
+from social_warehouse.connector.client import Response
 from social_warehouse.connector.metrics import call_dropping_invalid
 from social_warehouse.connector.paging import NextUrlPaginator, dig
 from social_warehouse.connector.spec import NetworkSpec
@@ -285,9 +285,7 @@ class AccountInsights(Stream):
         }
         if total:
             params["metric_type"] = "total_value"
-        path = self.path.format(
-            account_id=self.ctx.account_id, version=self.ctx.settings.api_version
-        )
+        path = self.resolved_path()
         return self.api.get(path, params)
 
     def _series_call(self, chunk: list[dt.date], names: list[str]) -> list[Any]:
@@ -451,10 +449,8 @@ class Media(Stream):
         result.records = [r for r in result.records if r.record_date in ctx.posts_window]
         return result
 
-    def client_paginate(self, request: Request, body: Any) -> Request | None:
-        if reached_older_media(body, self.ctx):
-            return None
-        return super().client_paginate(request, body)
+    def stop_paging(self, body: Any) -> bool:
+        return reached_older_media(body, self.ctx)
 
     def collect(self) -> ParseResult:
         total = super().collect()
@@ -524,7 +520,7 @@ class MediaInsights(Stream):
         ids = [i for i in ids if i not in self.unavailable]
         if not ids:
             return {}
-        path = self.path.format(version=self.ctx.settings.api_version)
+        path = self.resolved_path()
         params = {"ids": ",".join(ids), "fields": f"insights.metric({','.join(names)})"}
         try:
             return self.api.get(path, params)
@@ -549,6 +545,11 @@ NETWORK = NetworkSpec(
     title="Instagram",
     client_class=InstagramClient,
     streams=(Account, AccountInsights, Media, MediaInsights),
+    account_id_pattern=r"\d{5,20}",
+    account_id_help=(
+        "the numeric Instagram business account id (digits only, e.g. 17841400000000001), "
+        "not the @username"
+    ),
     defaults={
         "connection_id": "social_instagram",
         # v22+ is where views replaced impressions/plays; v25 is what facebook_pages uses, so

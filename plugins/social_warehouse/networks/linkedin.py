@@ -335,7 +335,9 @@ class Posts(Stream):
     path = "rest/posts"
     records_path = "elements"
     contract: ClassVar[dict[str, Any]] = {"id": str, "publishedAt": int}
-    paginator = OffsetPaginator("start", "count", total_path="paging.total")
+    paginator = OffsetPaginator(
+        "start", "count", total_path="paging.total", links_path="paging.links"
+    )
 
     def params(self) -> dict[str, Any]:
         return {
@@ -366,13 +368,13 @@ class Posts(Stream):
                 result.records.append(Record(item["id"], day, item))
         return result
 
-    def client_paginate(self, request: Request, body: Any) -> Request | None:
+    def stop_paging(self, body: Any) -> bool:
         items = dig(body, "elements") or []
         modified = [i.get("lastModifiedAt") for i in items if isinstance(i, dict)]
         known = [m for m in modified if isinstance(m, int) and not isinstance(m, bool)]
-        if known and len(known) == len(modified) and min(known) < day_ms(self.window.start):
-            return None
-        return super().client_paginate(request, body)
+        return (
+            bool(known) and len(known) == len(modified) and min(known) < day_ms(self.window.start)
+        )
 
 
 def _key(item: Any) -> str | None:
@@ -448,6 +450,10 @@ NETWORK = NetworkSpec(
     title="LinkedIn Pages",
     client_class=LinkedInClient,
     streams=(ShareStatistics, FollowerStatistics, NetworkSize, Posts, PostStatistics),
+    account_id_pattern=r"\d{1,20}",
+    account_id_help=(
+        "the numeric organization id (digits only, as in urn:li:organization:2414183)"
+    ),
     defaults={
         "connection_id": "social_linkedin",
         # LinkedIn serves each monthly version for about a year, then answers 426: move this

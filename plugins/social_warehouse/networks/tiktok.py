@@ -370,17 +370,17 @@ class Videos(Stream):
                 result.records.append(Record(item["item_id"], day, item))
         return result
 
-    def client_paginate(self, request: Request, body: Any) -> Request | None:
+    def stop_paging(self, body: Any) -> bool:
         """Newest first: once a page holds a video older than the window, every later page
         does too, so stop instead of walking the account's whole history."""
         start, _ = self.bounds(self.ctx)
         for item in dig(body, self.records_path) or []:
             try:
                 if isinstance(item, dict) and created_at(item) < start:
-                    return None
+                    return True
             except (KeyError, ValueError):
                 continue
-        return super().client_paginate(request, body)
+        return False
 
 
 NETWORK = NetworkSpec(
@@ -388,6 +388,11 @@ NETWORK = NetworkSpec(
     title="TikTok",
     client_class=TikTokClient,
     streams=(BusinessProfile, Videos),
+    account_id_pattern=r"[A-Za-z0-9_-]{30,64}",
+    account_id_help=(
+        "the business account's open_id as TikTok returns it (30 to 64 letters, digits, "
+        "- or _, e.g. -000AbCd...)"
+    ),
     defaults={
         "connection_id": "social_tiktok",
         # The only version serving the organic business/* endpoints; it is part of the path.

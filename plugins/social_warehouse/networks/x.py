@@ -270,9 +270,7 @@ class Tweets(Stream):
 
     def _pages(self) -> Iterator[tuple[Any, ParseResult]]:
         for first in self.requests():
-            request = first
-            for page in range(1, self.max_pages + 1):
-                body = self.client.execute(request).body
+            for page, body in enumerate(self.pages(first), start=1):
                 result = self.parse(body, self.ctx)
                 log.info(
                     "x/%s tweets: page %d, %d records, %d rejected, %d partial errors",
@@ -283,10 +281,6 @@ class Tweets(Stream):
                     len(_problems(body)),
                 )
                 yield body, result
-                nxt = self.client_paginate(request, body)
-                if nxt is None:
-                    break
-                request = nxt
 
 
 class PrivateMetricGaps:
@@ -349,6 +343,8 @@ NETWORK = NetworkSpec(
     # lifetime metrics, so a `/2/tweets?ids=` lookup would re-read the same numbers and spend
     # the same monthly post cap twice.
     streams=(Users, Tweets),
+    account_id_pattern=r"\d{1,20}",
+    account_id_help=("the numeric user id (digits only), not the @handle"),
     defaults={
         "connection_id": "social_x",
         # The path prefix `/2/...`: X versions its API in the path.

@@ -215,8 +215,8 @@ class ChannelDaily(Stream):
             )
 
     def _read_all_pages(self, metrics: list[str]) -> ParseResult:
-        path = self.path.format(version=self.ctx.settings.api_version)
-        request: Request | None = Request(
+        path = self.resolved_path()
+        request = Request(
             "GET",
             path,
             {
@@ -231,12 +231,8 @@ class ChannelDaily(Stream):
             },
         )
         total = ParseResult()
-        pages = 0
-        while request is not None and pages < self.max_pages:
-            body = self.client.execute(request).body
-            pages += 1
+        for body in self.pages(request):
             total.extend(self.parse(body, self.ctx))
-            request = self.client_paginate(request, body)
         return total
 
     def _warn_missing_days(self, result: ParseResult) -> None:
@@ -431,14 +427,14 @@ class Videos(Stream):
             },
         )
 
-    def client_paginate(self, request: Request, body: Any) -> Request | None:
+    def stop_paging(self, body: Any) -> bool:
         items = dig(body, self.records_path)
         if isinstance(items, list) and items:
             published = _published(items[-1])
             start = day_start(self.window.start, self.ctx.settings.timezone)
-            if published is not None and published < start:
-                return None  # newest first: every later page is older still
-        return super().client_paginate(request, body)
+            # newest first: every later page is older still
+            return published is not None and published < start
+        return False
 
     @classmethod
     def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
@@ -552,6 +548,8 @@ NETWORK = NetworkSpec(
     title="YouTube",
     client_class=YouTubeClient,
     streams=(ChannelDaily, Channel, Videos, VideoStatistics),
+    account_id_pattern=r"UC[A-Za-z0-9_-]{22}",
+    account_id_help=("the channel id: UC followed by 22 letters, digits, - or _ (not the @handle)"),
     defaults={
         "connection_id": "social_youtube",
         # The Analytics API version in `/v2/reports`; the Data API path carries its own v3.

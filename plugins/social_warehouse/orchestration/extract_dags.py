@@ -39,6 +39,9 @@ Loads one day of **{title}** for every account configured under `{network}` in
 * **Writes:** `raw.{network}__<stream>` (untouched JSON), one transaction per account, stream and
   load day, replacing that load day's rows; a row in `ops.load_manifest` per load; bad records
   in `ops.rejected_records`.
+* **Never shrinks silently:** a stream that comes back empty or with under half the records the
+  previous load still had in the window (without an API error) is refused and its stored rows
+  kept; trigger with `allow_shrink: true` to accept it on purpose (posts really deleted).
 * **Publishes:** asset `raw_{network}` with `{{"day": ...}}`, which schedules `transform_social`.
 * **Credentials:** Airflow connection `{connection}` (host = API base URL, password = token).
 * **When it fails:** the task log names the stream, the API error and what to do (renew the
@@ -74,8 +77,15 @@ def build_extract_dag(network: str) -> DAG:
                 None,
                 type=["null", "string"],
                 format="date",
-                description="Day to load (YYYY-MM-DD); empty = the day before the run",
-            )
+                description="Day to load (YYYY-MM-DD); empty = the day before the run. A day "
+                "that has not ended in the network's time zone is refused",
+            ),
+            "allow_shrink": Param(
+                False,
+                type="boolean",
+                description="Write loads that hold far fewer records than the previous load "
+                "(posts really deleted). Off: such a load is refused and the stored rows kept",
+            ),
         },
     ) as dag:
 
@@ -125,8 +135,11 @@ def build_extract_dag(network: str) -> DAG:
                 account["name"],
                 day,
             )
+            allow_shrink = bool((context.get("params") or {}).get("allow_shrink"))
             try:
-                outcome = run_account_load(network, account["account_id"], day, run_id=run_id)
+                outcome = run_account_load(
+                    network, account["account_id"], day, run_id=run_id, allow_shrink=allow_shrink
+                )
             except (AuthError, ApiVersionError, ConfigError) as exc:
                 # retrying cannot fix a dead token, a sunset API version or a wrong config
                 raise AirflowFailException(str(exc)) from exc

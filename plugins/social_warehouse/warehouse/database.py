@@ -4,11 +4,13 @@ creating the database when it is missing."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from social_warehouse.errors import ConfigError
 
@@ -25,19 +27,33 @@ def warehouse_url() -> str:
 
 
 def normalise(url: str) -> str:
+    """The URL in the one spelling psycopg and dbt share, checked so that a malformed URL is a
+    clear error here, not a traceback (with the password in it) from deep inside a driver."""
     for prefix in ("postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix) :]
+            url = "postgresql://" + url[len(prefix) :]
+            break
     if not url.startswith("postgresql://"):
         raise ConfigError(f"WAREHOUSE_URL must start with postgresql://, got {redact(url)!r}")
+    try:
+        conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        problem = str(exc).split(":", 1)[0]  # the part after the colon quotes the bad token
+        raise ConfigError(
+            f"WAREHOUSE_URL {redact(url)!r} is not a valid PostgreSQL URL ({problem}). A password "
+            "with special characters must be percent-encoded: % as %25, @ as %40, : as %3A, "
+            "/ as %2F"
+        ) from None
     return url
+
+
+_USERINFO_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@?#]*):[^@/?#]*@", re.IGNORECASE)
+_PASSWORD_PARAM = re.compile(r"(password=)[^&\s]*", re.IGNORECASE)
 
 
 def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
+    """The URL with its password replaced by ***, however malformed the rest of it is."""
+    return _PASSWORD_PARAM.sub(r"\1***", _USERINFO_PASSWORD.sub(r"\1:***@", url))
 
 
 @dataclass(frozen=True)

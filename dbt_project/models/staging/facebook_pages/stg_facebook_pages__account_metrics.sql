@@ -19,6 +19,8 @@ renamed as (
         extracted_at
 
     from source
+    -- the connector keeps only the period it asked for; older loads may hold other periods
+    where payload ->> 'period' = 'day'
 
 )
 
