@@ -99,8 +99,7 @@ def test_unknown_fields_networks_and_duplicate_accounts_are_errors(tmp_path):
         write(tmp_path, GOOD.replace("facebook_pages:", "facebook:"))
     )
     twice = GOOD + (
-        "  - id: lumen\n    accounts:\n      facebook_pages:\n"
-        '        - {id: "104729385610001"}\n'
+        '  - id: lumen\n    accounts:\n      facebook_pages:\n        - {id: "104729385610001"}\n'
     )
     assert "already configured for brand 'northwind_coffee'" in error_of(write(tmp_path, twice))
 
@@ -114,7 +113,7 @@ def test_network_settings_are_typed_and_name_the_field(tmp_path):
     with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'"):
         load_network_settings("x", path)
     path = write(tmp_path, "networks:\n  xx:\n    lookback_days: 3\n", "networks.yml")
-    with pytest.raises(ConfigError, match="networks.xx is not a known network"):
+    with pytest.raises(ConfigError, match=r"networks\.xx is not a known network"):
         load_network_settings("x", path)
     path = write(tmp_path, "networks:\n  linkedin:\n    api_version: 202609\n", "networks.yml")
     assert load_network_settings("linkedin", path).api_version == "202609"
@@ -137,8 +136,7 @@ def test_check_config_and_extract_refuse_bad_input_before_any_call(tmp_path):
     assert result.returncode == 2
     assert "--account: '999/../104729385610002' is not a Facebook Pages account id" in result.stderr
     result = subprocess.run(
-        [*cli, "extract", "--network", "facebook_pages", "--account", "104729385610001"]
-        + ["--date", "2999-12-25"],
+        [*extract[:4], "--account", "104729385610001", "--date", "2999-12-25"],
         capture_output=True,
         text=True,
     )
