@@ -136,7 +136,7 @@ def test_check_config_and_extract_refuse_bad_input_before_any_call(tmp_path):
     assert result.returncode == 2
     assert "--account: '999/../104729385610002' is not a Facebook Pages account id" in result.stderr
     result = subprocess.run(
-        [*extract[:4], "--account", "104729385610001", "--date", "2999-12-25"],
+        [*extract[:6], "--account", "104729385610001", "--date", "2999-12-25"],
         capture_output=True,
         text=True,
     )
