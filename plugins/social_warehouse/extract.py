@@ -153,6 +153,12 @@ def run_account_load(
                 unusable.add(stream.name)
                 log.error("%s/%s %s failed: %s", network, account_id, stream.name, exc)
                 continue
+            except Exception as exc:
+                # a bug, not an API answer: record it on the load, keep the stored rows, stop
+                loader.fail(
+                    key, load_id, f"unexpected error: {exc!r}", stats=spent(client, stats_before)
+                )
+                raise
             loaded = loader.write(
                 key,
                 load_id,

@@ -260,12 +260,13 @@ class Loader:
         ).fetchall()
         for other_id, stream, load_date in running:
             other = LoadKey(key.network, key.account_id, stream, load_date)
-            if other.lock_id in self._locks:
-                continue
-            free = conn.execute("select pg_try_advisory_lock(%s)", (other.lock_id,)).fetchone()
-            if not (free and free[0]):
-                continue  # a live load holds it
-            conn.execute("select pg_advisory_unlock(%s)", (other.lock_id,))
+            # a key this session holds can have no other live load; any other key is free
+            # only when the process that took it is gone
+            if other.lock_id not in self._locks:
+                free = conn.execute("select pg_try_advisory_lock(%s)", (other.lock_id,)).fetchone()
+                if not (free and free[0]):
+                    continue  # a live load holds it
+                conn.execute("select pg_advisory_unlock(%s)", (other.lock_id,))
             conn.execute(
                 """update ops.load_manifest
                    set status = 'abandoned', abandoned_at = now(), abandoned_by = %s,
