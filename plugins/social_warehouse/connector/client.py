@@ -15,6 +15,7 @@ import requests
 
 from social_warehouse import logs
 from social_warehouse.connections import ConnectionInfo
+from social_warehouse.connector.auth import Credentials, StaticToken
 from social_warehouse.connector.settings import NetworkSettings
 from social_warehouse.errors import (
     ApiError,
@@ -71,25 +72,36 @@ class ApiClient:
     and `proactive_wait` for their API's conventions."""
 
     network: str = ""
+    # How long this network's access tokens live, said when a token that cannot refresh dies.
+    token_note: str = ""
 
     def __init__(
         self,
         conn: ConnectionInfo,
         settings: NetworkSettings,
         *,
+        credentials: Credentials | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.conn = conn
         self.settings = settings
+        self.credentials: Credentials = credentials or StaticToken(
+            conn.token, where=f"in Airflow connection {conn.conn_id!r} (password field) "
+        )
         self.base_url = conn.base_url.rstrip("/") + "/"
         self.session = session or requests.Session()
         self.sleep = sleep
         self.stats = RequestStats()
+        self._sent_token = ""
+
+    def token(self) -> str:
+        """The current access token (refreshed by the credentials when it is about to expire)."""
+        return self.credentials.access_token()
 
     # --- hooks a network overrides -------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.conn.token}"}
+        return {"Authorization": f"Bearer {self.token()}"}
 
     def classify_error(self, response: Response) -> ApiError | None:
         """Return the error this response represents, or None when it is a success."""
@@ -111,16 +123,10 @@ class ApiClient:
 
     # --- shared behaviour ----------------------------------------------------------------
     def auth_error(self, message: str, **kwargs: Any) -> AuthError:
-        conn_id = self.conn.conn_id
-        return AuthError(
-            self.network,
-            message,
-            hint=(
-                f"Renew the access token in Airflow connection {conn_id!r} (password field, or "
-                f"AIRFLOW_CONN_{conn_id.upper()}) and rerun the task; retrying will not help"
-            ),
-            **kwargs,
-        )
+        hint = self.credentials.hint()
+        if self.token_note and not self.credentials.can_refresh:
+            hint = f"{self.token_note}. {hint}"
+        return AuthError(self.network, message, hint=hint, **kwargs)
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -150,6 +156,7 @@ class ApiClient:
 
     def send(self, request: Request) -> Response:
         """One HTTP call, no retries: used by `execute` and by tests that need the raw answer."""
+        self._sent_token = self.token()
         headers = {"Accept": "application/json", **self.auth_headers(), **request.headers}
         self.stats.requests += 1
         raw = self.session.request(
@@ -168,8 +175,10 @@ class ApiClient:
         return Response(raw.status_code, dict(raw.headers), body, redact(raw.url))
 
     def execute(self, request: Request) -> Response:
-        """Send with retries: throttling waits, 5xx backs off, auth and quota errors stop."""
+        """Send with retries: throttling waits, 5xx backs off, quota errors stop; a rejected
+        token is refreshed once (when the credentials can) and the call tried again."""
         attempt = 0
+        refreshed = False
         while True:
             attempt += 1
             try:
@@ -196,6 +205,11 @@ class ApiClient:
                     self.stats.throttled += 1
                     self._wait(pause, "usage close to the rate limit")
                 return response
+            if isinstance(error, AuthError) and not refreshed and self.credentials.can_refresh:
+                refreshed = True
+                log.info("%s: the API refused the access token, refreshing it once", self.network)
+                self.credentials.refresh(rejected=self._sent_token)
+                continue
             if isinstance(error, AuthError | QuotaExceededError):
                 raise error
             if isinstance(error, RateLimitError):

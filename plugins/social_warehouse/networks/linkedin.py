@@ -110,7 +110,7 @@ class LinkedInClient(ApiClient):
 
     def auth_headers(self) -> dict[str, str]:
         headers = {
-            "Authorization": f"Bearer {self.conn.token}",
+            "Authorization": f"Bearer {self.token()}",
             "X-Restli-Protocol-Version": "2.0.0",
         }
         if self.settings.api_version:

@@ -84,6 +84,11 @@ class ProfileHistoryError(ApiError):
 
 class TikTokClient(ApiClient):
     network = "tiktok"
+    token_note = (
+        "TikTok access tokens last only 24 hours (expires_in 86400): give the grant a "
+        "refresh_token (social-warehouse connect tiktok) and it refreshes itself at "
+        "open_api/v1.3/tt_user/oauth2/refresh_token/"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -91,7 +96,7 @@ class TikTokClient(ApiClient):
 
     def auth_headers(self) -> dict[str, str]:
         # The raw token, no "Bearer ": TikTok answers a Bearer prefix with 40105.
-        return {"Access-Token": self.conn.token}
+        return {"Access-Token": self.token()}
 
     def classify_error(self, response: Response) -> ApiError | None:
         """The envelope's `code` decides, whatever the HTTP status: a 200 with a non-zero code
@@ -146,20 +151,9 @@ class TikTokClient(ApiClient):
         return ApiError(self.network, where, **common)
 
     def _auth_error(self, message: str, **common: Any) -> AuthError:
-        conn_id = self.conn.conn_id
-        return AuthError(
-            self.network,
-            message,
-            hint=(
-                f"TikTok access tokens last only 24 hours (expires_in 86400) and must be "
-                f"refreshed: call POST open_api/v1.3/tt_user/oauth2/refresh_token/ with the "
-                f"refresh token (valid 365 days), put the new access token in Airflow connection "
-                f"{conn_id!r} (password field, or AIRFLOW_CONN_{conn_id.upper()}) and rerun the "
-                f"task; the header must be 'Access-Token: <token>' with no Bearer prefix. "
-                f"Retrying with the same token will not help"
-            ),
-            **common,
-        )
+        # TikTok tokens last 24 hours and must be refreshed; the header is
+        # 'Access-Token: <token>' with no Bearer prefix (a prefix is itself a 40105)
+        return self.auth_error(message, **common)
 
     def _param_error(self, message: str, where: str, common: dict[str, Any]) -> ApiError:
         match = _PARAM_MESSAGE.match(message)

@@ -30,7 +30,6 @@ from social_warehouse.connector.streams import (
 )
 from social_warehouse.errors import (
     ApiError,
-    AuthError,
     InvalidMetricError,
     QuotaExceededError,
     RateLimitError,
@@ -74,6 +73,10 @@ def next_quota_reset(now: dt.datetime) -> dt.datetime:
 
 class YouTubeClient(ApiClient):
     network = "youtube"
+    token_note = (
+        "YouTube OAuth access tokens last one hour: give the grant a refresh token "
+        "(social-warehouse connect youtube) and it refreshes itself"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,15 +93,6 @@ class YouTubeClient(ApiClient):
         # Every call this connector makes costs one quota unit, answered or not.
         self.units_spent += 1
         return super().send(request)
-
-    def auth_error(self, message: str, **kwargs: Any) -> AuthError:
-        error = super().auth_error(message, **kwargs)
-        error.hint = (
-            f"{error.hint}. YouTube OAuth access tokens last one hour: refresh it with the "
-            "refresh token (https://oauth2.googleapis.com/token) before the run and store the new "
-            "access token"
-        )
-        return error
 
     def classify_error(self, response: Response) -> ApiError | None:
         if response.status < 400:
