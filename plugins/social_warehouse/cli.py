@@ -59,7 +59,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from social_warehouse.config import check_account_id, load_network_settings
+    from social_warehouse.config import check_account_id, find_account, load_network_settings
     from social_warehouse.extract import check_day_has_ended, run_account_load
     from social_warehouse.warehouse import database
     from social_warehouse.warehouse.migrate import migrate
@@ -67,6 +67,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     # refuse bad input before touching the warehouse or the network
     check_account_id(args.network, args.account, "--account")
     check_day_has_ended(args.date, load_network_settings(args.network))
+    configured = find_account(args.network, args.account)
+    grant = args.grant or (configured.grant if configured else None)
     database.ensure_database()
     migrate()
     sandbox = None
@@ -88,6 +90,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             run_id=f"cli__{args.date.isoformat()}",
             raise_on_error=False,
             allow_shrink=args.allow_shrink,
+            grant_name=grant,
         )
     finally:
         if sandbox:
@@ -106,15 +109,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     from social_warehouse.config import load_brands, load_network_settings
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
 
     brands = load_brands()
-    for name in registry.names():
+    for name in catalog.names():
         load_network_settings(name)
     accounts = sum(len(b.accounts) for b in brands)
     print(
         f"config OK: {len(brands)} brands, {accounts} accounts, "
-        f"networks {', '.join(registry.names())}"
+        f"networks {', '.join(catalog.names())}"
     )
     return 0
 
@@ -152,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", required=True)
     p.add_argument("--date", required=True, type=_day, help="the day to load, YYYY-MM-DD")
     p.add_argument("--sandbox", action="store_true", help="talk to an in-process sandbox")
+    p.add_argument(
+        "--grant",
+        help="the Airflow connection (OAuth grant) to read with; default: the account's grant in "
+        "config/accounts.yml, else the network's default connection",
+    )
     p.add_argument(
         "--allow-shrink",
         action="store_true",

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_GRANT_RE = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
 
 
 class StrictLoader(yaml.SafeLoader):
@@ -78,6 +79,16 @@ class AccountEntry(BaseModel):
 
     id: str
     name: str | None = None
+    grant: str | None = None
+
+    @field_validator("grant")
+    @classmethod
+    def _connection_id(cls, value: str | None) -> str | None:
+        if value is not None and not _GRANT_RE.match(value):
+            raise ValueError(
+                f"{value!r} is not an Airflow connection id (letters, digits, '_', '-', '.')"
+            )
+        return value
 
     @field_validator("id", mode="before")
     @classmethod
@@ -124,6 +135,8 @@ class Account(BaseModel):
     network: str
     account_id: str
     name: str
+    # the Airflow connection holding the OAuth grant this account is read with
+    grant: str
 
     def as_dict(self) -> dict[str, str]:
         return self.model_dump()
@@ -165,9 +178,9 @@ def _validation_error(path: Path, exc: ValidationError, data: Any) -> ConfigErro
 
 def check_account_id(network: str, account_id: str, where: str = "") -> str:
     """The account id if it has its network's shape, else a ConfigError naming the shape."""
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
 
-    spec = registry.get(network)
+    spec = catalog.get(network)
     if not re.fullmatch(spec.account_id_pattern, account_id):
         prefix = f"{where}: " if where else ""
         raise ConfigError(
@@ -178,9 +191,9 @@ def check_account_id(network: str, account_id: str, where: str = "") -> str:
 
 
 def known_networks() -> list[str]:
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
 
-    return registry.names()
+    return catalog.names()
 
 
 def load_brands(path: Path | None = None, networks: Iterable[str] | None = None) -> list[Brand]:
@@ -228,12 +241,27 @@ def load_brands(path: Path | None = None, networks: Iterable[str] | None = None)
                 seen_accounts[key] = raw.id
                 name = entry.name or raw.name or entry.id
                 accounts.append(
-                    Account(brand_id=raw.id, network=network, account_id=entry.id, name=name)
+                    Account(
+                        brand_id=raw.id,
+                        network=network,
+                        account_id=entry.id,
+                        name=name,
+                        grant=entry.grant or default_grant(network),
+                    )
                 )
         brands.append(Brand(brand_id=raw.id, name=raw.name or raw.id, accounts=tuple(accounts)))
     if problems:
         raise ConfigError("\n".join(problems))
     return brands
+
+
+def default_grant(network: str) -> str:
+    """The connection an account without `grant:` uses: its network's `connection_id`."""
+    return load_network_settings(network).connection_id
+
+
+def find_account(network: str, account_id: str, path: Path | None = None) -> Account | None:
+    return next((a for a in accounts_for(network, path) if a.account_id == account_id), None)
 
 
 def accounts_for(network: str, path: Path | None = None) -> list[Account]:
@@ -248,9 +276,9 @@ def load_network_settings(network: str, path: Path | None = None) -> NetworkSett
     """The connector's defaults, overridden by `config/networks.yml` (`defaults:` for every
     network, then the network's own section, which may also set the connector's `extra`
     options by name)."""
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
 
-    spec = registry.get(network)
+    spec = catalog.get(network)
     path = path or paths.config_dir() / "networks.yml"
     data = read_yaml(path) if path.exists() else {}
     if not isinstance(data, dict):
@@ -261,11 +289,11 @@ def load_network_settings(network: str, path: Path | None = None) -> NetworkSett
     networks_section = data.get("networks") or {}
     if not isinstance(networks_section, dict):
         raise ConfigError(f"{path}: 'networks' must map network names to settings")
-    unknown_networks = set(networks_section) - set(registry.names())
+    unknown_networks = set(networks_section) - set(catalog.names())
     if unknown_networks:
         raise ConfigError(
             f"{path}: networks.{sorted(unknown_networks)[0]} is not a known network; known: "
-            f"{', '.join(registry.names())}"
+            f"{', '.join(catalog.names())}"
         )
     merged: dict[str, Any] = {k: v for k, v in spec.defaults.items() if k != "extra"}
     extra: dict[str, Any] = dict(spec.defaults.get("extra", {}))

@@ -1,24 +1,32 @@
-"""Credentials and base URLs come from Airflow connections only (or their `AIRFLOW_CONN_*`
-environment form). The token never appears in a repr, a log line or an error message."""
+"""Credentials and base URLs come from Airflow connections, looked up the way Airflow itself does
+(a configured secrets backend such as Vault or a cloud secret manager, then `AIRFLOW_CONN_*`
+environment variables, then the metadata database), so Admin > Connections, `airflow
+connections`, secrets backends and environment variables all work as Airflow users expect. The
+lookup also says *where* it found a connection, so errors can say where to change it. Secrets
+never appear in a repr, a log line or an error message."""
 
 from __future__ import annotations
 
-import json
-import os
+import logging
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 from social_warehouse.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ConnectionInfo:
     conn_id: str
     base_url: str
-    token: str = field(repr=False, default="")
+    token: str = field(repr=False, default="")  # the password field: a token or client secret
     login: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    source: str = ""  # where Airflow found it, for messages
+
+    def describe(self) -> str:
+        return f"Airflow connection {self.conn_id!r}" + (f" ({self.source})" if self.source else "")
 
 
 def env_var_name(conn_id: str) -> str:
@@ -36,71 +44,81 @@ def _base_url(conn_type: str, host: str, port: int | None, path: str) -> str:
     return base
 
 
-def parse_connection(conn_id: str, value: str) -> ConnectionInfo:
-    """Parse Airflow's URI or JSON connection format."""
-    value = value.strip()
-    if value.startswith("{"):
-        try:
-            data = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{env_var_name(conn_id)} is not valid JSON: {exc.msg}") from exc
-        extra = data.get("extra") or {}
-        if isinstance(extra, str):
-            extra = json.loads(extra) if extra else {}
-        host = data.get("host") or ""
-        if not host:
-            raise ConfigError(f"connection {conn_id!r} has no host (the API base URL)")
-        return ConnectionInfo(
-            conn_id,
-            _base_url(
-                data.get("conn_type", "https"), host, data.get("port"), data.get("schema", "")
-            ),
-            token=data.get("password") or "",
-            login=data.get("login") or "",
-            extra=extra,
-        )
-    parts = urlsplit(value)
-    if not parts.hostname:
-        raise ConfigError(
-            f"connection {conn_id!r} has no host; expected e.g. "
-            f"'https://:<token>@graph.facebook.com' or a JSON connection"
-        )
-    extra: dict[str, Any] = {}
-    for key, val in parse_qsl(parts.query):
-        if key == "__extra__":
-            extra.update(json.loads(val))
-        else:
-            extra[key] = val
-    return ConnectionInfo(
-        conn_id,
-        _base_url(parts.scheme.replace("-", "_"), parts.hostname, parts.port, parts.path),
-        token=unquote(parts.password or ""),
-        login=unquote(parts.username or ""),
-        extra=extra,
-    )
-
-
-def get_connection(conn_id: str) -> ConnectionInfo:
-    """Environment first (works outside Airflow), then Airflow's own connection lookup."""
-    value = os.environ.get(env_var_name(conn_id))
-    if value:
-        return parse_connection(conn_id, value)
+def _backends() -> list[Any]:
+    """Airflow's own search path: inside a task the worker chain (secrets backend, environment,
+    the API server's view of the metadata database); elsewhere (CLI, `make run` set-up) the
+    server chain (secrets backend, environment, metadata database)."""
     try:
-        from airflow.sdk import BaseHook
+        from airflow.sdk.execution_time import task_runner
 
-        conn = BaseHook.get_connection(conn_id)
-    except Exception as exc:
+        if getattr(task_runner, "SUPERVISOR_COMMS", None) is not None:
+            from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
+
+            return list(ensure_secrets_backend_loaded())
+    except ImportError:
+        pass
+    from airflow.configuration import ensure_secrets_loaded
+
+    return list(ensure_secrets_loaded())
+
+
+def _source(backend: Any, conn_id: str) -> str:
+    name = type(backend).__name__
+    if name == "EnvironmentVariablesBackend":
+        return f"environment variable {env_var_name(conn_id)}"
+    if name in ("MetastoreBackend", "ExecutionAPISecretsBackend", "SupervisorCommsSecretsBackend"):
+        return "Airflow metadata database: Admin > Connections or `airflow connections`"
+    return f"secrets backend {name}"
+
+
+def lookup_connection(conn_id: str) -> ConnectionInfo:
+    """The connection as Airflow resolves it, in Airflow's order, with where it was found."""
+    found = None
+    for backend in _backends():
+        try:
+            conn = backend.get_connection(conn_id=conn_id)
+        except Exception as exc:  # a backend that cannot answer: try the next, as Airflow does
+            log.debug("secrets backend %s: %s", type(backend).__name__, type(exc).__name__)
+            continue
+        if conn:
+            found = (conn, _source(backend, conn_id))
+            break
+    if found is None:
         raise ConfigError(
-            f"Airflow connection {conn_id!r} is not defined: add it in Admin > Connections "
-            f"(host = API base URL, password = access token) or set {env_var_name(conn_id)}"
-        ) from exc
+            f"Airflow connection {conn_id!r} is not defined: add it in Admin > Connections, "
+            f"with `airflow connections add {conn_id} ...`, in your secrets backend, or as "
+            f"{env_var_name(conn_id)}; for OAuth networks `social-warehouse connect <network> "
+            f"--grant {conn_id}` creates it"
+        )
+    conn, source = found
+    try:
+        from airflow.sdk.log import mask_secret
+
+        if conn.password:
+            mask_secret(conn.password)
+        if conn.extra:
+            mask_secret(conn.extra)
+    except ImportError:
+        pass
     host = conn.host or ""
     if not host:
-        raise ConfigError(f"Airflow connection {conn_id!r} has no host (the API base URL)")
+        raise ConfigError(
+            f"Airflow connection {conn_id!r} ({source}) has no host: set it to the API's base URL"
+        )
+    try:
+        extra = dict(conn.extra_dejson or {})
+    except Exception:
+        raise ConfigError(
+            f"Airflow connection {conn_id!r} ({source}): its extra is not valid JSON"
+        ) from None
     return ConnectionInfo(
         conn_id,
         _base_url(conn.conn_type or "https", host, conn.port, conn.schema or ""),
         token=conn.password or "",
         login=conn.login or "",
-        extra=dict(conn.extra_dejson or {}),
+        extra=extra,
+        source=source,
     )
+
+
+get_connection = lookup_connection

@@ -8,9 +8,9 @@ import logging
 from dataclasses import dataclass, field
 
 from social_warehouse.config import NetworkSettings, check_account_id, load_network_settings
-from social_warehouse.connections import ConnectionInfo, get_connection
+from social_warehouse.connections import ConnectionInfo
 from social_warehouse.connector.client import ApiClient
-from social_warehouse.connector.streams import LoadContext, Reject, Stream
+from social_warehouse.connector.streams import LoadContext, Reject, Stream, ordered
 from social_warehouse.errors import (
     ApiError,
     ApiVersionError,
@@ -19,8 +19,9 @@ from social_warehouse.errors import (
     QuotaExceededError,
     SocialWarehouseError,
 )
+from social_warehouse.grants import credentials_for, load_grant
 from social_warehouse.loader import Loader, LoadKey, LoadResult, ShrinkCheck
-from social_warehouse.networks import registry
+from social_warehouse.networks import catalog
 from social_warehouse.timeutil import day_end, last_ended_day
 
 log = logging.getLogger(__name__)
@@ -76,28 +77,33 @@ def run_account_load(
     raise_on_error: bool = True,
     allow_shrink: bool = False,
     now: dt.datetime | None = None,
+    grant_name: str | None = None,
 ) -> AccountLoad:
-    spec = registry.get(network)
+    spec = catalog.get(network)
     settings = settings or load_network_settings(network)
     check_account_id(network, account_id, f"{network} account")
     check_day_has_ended(day, settings, now)
-    client = client or spec.client_class(
-        connection or get_connection(settings.connection_id), settings
-    )
+    if client is None and connection is not None:
+        client = spec.client_class(connection, settings)
+    elif client is None:
+        grant = load_grant(network, grant_name or settings.connection_id)
+        credentials = credentials_for(grant, account_id, url=url)
+        client = spec.client_class(grant.conn, settings, credentials=credentials)
     run_id = run_id or f"manual__{day.isoformat()}"
     ctx = LoadContext(network, account_id, day, settings)
     outcome = AccountLoad(network, account_id, day)
     unusable: set[str] = set()
     with Loader(url) as loader:
-        for stream_cls in spec.streams:
+        for stream_cls in ordered(spec.streams):
             stream = stream_cls(client, ctx)
             key = LoadKey(network, account_id, stream.name, day)
             load_id = loader.begin(key, run_id=run_id, window=stream.window)
-            if outcome.quota_stopped or (stream.parent and stream.parent in unusable):
+            parent = stream.parent.name if stream.parent else None
+            if outcome.quota_stopped or (parent and parent in unusable):
                 reason = (
                     "quota exhausted earlier in this load"
                     if outcome.quota_stopped
-                    else f"parent stream {stream.parent!r} was not loaded"
+                    else f"parent stream {parent!r} was not loaded"
                 )
                 loader.fail(key, load_id, f"skipped: {reason}", status="skipped")
                 outcome.results.append(

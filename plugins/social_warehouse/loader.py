@@ -557,9 +557,9 @@ def sync_configured_accounts(conn: psycopg.Connection, accounts: list[Any]) -> i
 def sync_network_settings(conn: psycopg.Connection) -> int:
     """Replace `ops.network_settings` with the effective settings of every network."""
     from social_warehouse.config import load_network_settings
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
 
-    settings = [load_network_settings(n) for n in registry.names()]
+    settings = [load_network_settings(n) for n in catalog.names()]
     with conn.transaction():
         conn.execute("delete from ops.network_settings")
         with conn.cursor().copy(

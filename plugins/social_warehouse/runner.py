@@ -277,12 +277,12 @@ def main_job(
     networks: list[str] | None = None,
     full_refresh: bool = False,
 ) -> int:
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
     from social_warehouse.warehouse import database, embedded
     from social_warehouse.warehouse.migrate import migrate
 
     console = Console()
-    networks = networks or registry.names()
+    networks = networks or catalog.names()
     # The job's default is the last day that is over in every network's time zone; the DAGs
     # themselves never read the clock.
     end = end or last_day_ended_everywhere(networks, dt.datetime.now(dt.UTC))

@@ -8,12 +8,12 @@ import time
 import pytest
 
 from social_warehouse.config import load_network_settings
-from social_warehouse.networks import registry
+from social_warehouse.networks import catalog
 
 
 def test_dag_files_import_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    expected = {f"extract_{n}" for n in registry.names()} | {"transform_social"}
+    expected = {f"extract_{n}" for n in catalog.names()} | {"transform_social"}
     assert set(dagbag.dag_ids) == expected
 
 
@@ -54,7 +54,7 @@ def test_every_dag_follows_the_policy(dagbag, policy):
 
 
 def test_extract_dags_load_accounts_in_their_network_pool(dagbag):
-    for network in registry.names():
+    for network in catalog.names():
         dag = dagbag.dags[f"extract_{network}"]
         load = dag.get_task("load_account")
         assert load.pool == f"social_{network}"

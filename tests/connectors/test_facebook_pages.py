@@ -54,7 +54,7 @@ def test_post_insights_take_one_call_per_fifty_posts(sb):
     Posts(client, ctx).collect()
     sb.state.requests.clear()
     result = PostInsights(client, ctx).collect()
-    posts = len(ctx.state["posts"])
+    posts = len(ctx.keys_of("posts"))
     assert posts > 50
     assert len(result.records) == posts
     assert len(sb.state.requests) == math.ceil(posts / 50)

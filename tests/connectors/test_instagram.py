@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from social_warehouse.connector.client import Request
-from social_warehouse.connector.streams import LoadContext
+from social_warehouse.connector.streams import LoadContext, Record
 from social_warehouse.errors import (
     ApiVersionError,
     AuthError,
@@ -21,13 +21,13 @@ from social_warehouse.errors import (
 )
 from social_warehouse.extract import run_account_load
 from social_warehouse.networks.instagram import (
-    KINDS_STATE,
     Account,
     AccountInsights,
     InstagramClient,
     Media,
     MediaInsights,
     insight_value,
+    media_kind,
 )
 from social_warehouse.timeutil import day_start
 from tests.helpers import add_fault, fast_settings, replace, sandbox_connection
@@ -256,7 +256,7 @@ def test_media_insights_ask_each_media_type_only_what_it_reports(sb):
     sb.state.requests.clear()
     result = MediaInsights(client, ctx).collect()
     assert all(r["status"] == 200 for r in sb.state.requests), "no incompatible-metric error"
-    kinds = set(ctx.state[KINDS_STATE].values())
+    kinds = {media_kind(r.payload) for r in ctx.records_of("media")}
     assert kinds == {"IMAGE", "CAROUSEL_ALBUM", "REELS"}
     assert len(sb.state.requests) == len(kinds), "one ?ids= call per media type (< 50 each)"
     truth = {
@@ -292,7 +292,7 @@ def test_an_incompatible_metric_is_dropped_for_that_media_type_only(sb):
     )
     client, ctx = make(sb)
     result = account_media(sb, client, ctx)
-    kinds = ctx.state[KINDS_STATE]
+    kinds = {r.key: media_kind(r.payload) for r in ctx.records_of("media")}
     assert len(result.records) == len(kinds), "every media still loads"
     for record in result.records:
         names = {m["name"] for m in record.payload["insights"]["data"]}
@@ -310,10 +310,14 @@ def test_media_of_an_unknown_type_lose_incompatible_metrics_by_bisection(sb):
     sb.state.clock = CLOCK
     client, ctx = make(sb)
     Media(client, ctx).collect()
-    ctx.state.pop(KINDS_STATE)  # no type known: every registry metric is asked for every media
+    # no type known: every registry metric is asked for every media
+    ctx.outputs["media"] = [
+        Record(r.key, r.record_date, {k: v for k, v in r.payload.items() if "media" not in k})
+        for r in ctx.records_of("media")
+    ]
     sb.state.requests.clear()
     result = MediaInsights(client, ctx).collect()
-    assert len(result.records) == len(ctx.state["media"])
+    assert len(result.records) == len(ctx.keys_of("media"))
     names = {m["name"] for r in result.records for m in r.payload["insights"]["data"]}
     assert {"views", "reach", "saved"} <= names
     assert not names & {"shares", "likes", "comments"}, "feed images reject them in a mixed batch"
@@ -349,7 +353,7 @@ def test_malformed_insights_in_a_batch_are_rejected_per_media(sb):
     add_fault(sb, "malformed_record", "instagram", count=1, path=r"^/v\d+\.\d+/$")
     result = MediaInsights(client, ctx).collect()
     assert len(result.rejects) == 1 and "insights.data" in result.rejects[0].reason
-    assert len(result.records) == len(ctx.state["media"]) - 1
+    assert len(result.records) == len(ctx.keys_of("media")) - 1
 
 
 # --- rate limits and failures ------------------------------------------------------------------

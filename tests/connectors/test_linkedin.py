@@ -217,7 +217,7 @@ def test_post_statistics_batch_shares_and_ugcposts_separately(sb):
     sb.state.clock = CLOCK
     client, ctx = make(sb, post_lookback_days=60)
     Posts(client, ctx).collect()
-    ids = ctx.state["posts"]
+    ids = ctx.keys_of("posts")
     shares = [i for i in ids if i.startswith("urn:li:share:")]
     ugc = [i for i in ids if i.startswith("urn:li:ugcPost:")]
     assert len(shares) > 20 and ugc, "both URN kinds and several batches are needed here"

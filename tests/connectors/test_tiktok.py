@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import requests
 
-from social_warehouse import registry
+from social_warehouse import metric_registry
 from social_warehouse.connector.client import Request
 from social_warehouse.connector.streams import LoadContext
 from social_warehouse.errors import ApiError, AuthError, RateLimitError, TransientApiError
@@ -108,7 +108,7 @@ def test_an_error_code_in_a_200_answer_is_never_loaded_as_data(sb):
         Videos(client, ctx).collect()
     assert error.value.code == 40001 and error.value.status == 200
     assert not isinstance(error.value, AuthError | TransientApiError)
-    assert "videos" not in ctx.state, "nothing was parsed from the error envelope"
+    assert "videos" not in ctx.outputs, "nothing was parsed from the error envelope"
     assert [r["status"] for r in calls(sb, "video/list")] == [200]
 
 
@@ -191,7 +191,7 @@ def test_profile_asks_for_exactly_the_registry_metrics_and_the_profile_fields(sb
     client, ctx = make(sb)
     BusinessProfile(client, ctx).collect()
     fields = json.loads(calls(sb, "business/get")[0]["query"]["fields"])
-    metrics = registry.metrics("tiktok", BusinessProfile.name, ctx.day)
+    metrics = metric_registry.metrics("tiktok", BusinessProfile.name, ctx.day)
     assert metrics, "the registry must list TikTok profile metrics for this test to mean anything"
     assert fields == [*BusinessProfile.profile_fields, *metrics]
 

@@ -11,9 +11,9 @@ import re
 import psycopg
 import pytest
 
-from social_warehouse import registry
+from social_warehouse import metric_registry
 from social_warehouse.connections import ConnectionInfo
-from social_warehouse.connector.streams import LoadContext
+from social_warehouse.connector.streams import LoadContext, Record
 from social_warehouse.errors import (
     ApiError,
     AuthError,
@@ -129,7 +129,7 @@ def test_metrics_are_requested_exactly_as_the_registry_lists_them(sb):
     client, ctx = make(sb)
     ChannelDaily(client, ctx).collect()
     requested = requests_to(sb, "/v2/reports")[0]["query"]["metrics"].split(",")
-    expected = registry.metrics("youtube", "channel_daily", DAY)
+    expected = metric_registry.metrics("youtube", "channel_daily", DAY)
     assert expected, "the registry must list YouTube channel metrics for this test to mean anything"
     assert requested == expected
 
@@ -208,7 +208,7 @@ def test_channel_snapshot_gives_rounded_subscribers_and_the_uploads_playlist(sb)
     count = record.payload["statistics"]["subscriberCount"]
     assert isinstance(count, str) and int(count) == truth["followers"]
     assert re.fullmatch(r"\d{3}0*", count), "the Data API rounds to three significant figures"
-    assert ctx.state["uploads_playlist"] == "UU" + CHANNEL[2:]
+    assert Videos(client, ctx).uploads_playlist() == "UU" + CHANNEL[2:]
 
 
 def test_an_unknown_channel_fails_with_advice(sb):
@@ -239,6 +239,7 @@ def test_uploads_are_listed_from_the_playlist_and_paging_stops_at_the_window(sb)
     client, ctx = make(sb, page_size=5)
     Channel(client, ctx).collect()
     sb.state.requests.clear()
+    Channel(client, ctx).collect()
     result = Videos(client, ctx).collect()
     net = youtube(sb)
     truth = net.truth(CHANNEL, DAY, CLOCK, ctx.settings.post_lookback_days)
@@ -267,10 +268,11 @@ def test_video_ids_are_eleven_characters_and_unique_across_channels(sb):
 def test_video_statistics_take_one_call_per_fifty_videos(sb):
     sb.state.clock = CLOCK
     client, ctx = make(sb, post_lookback_days=60)
+    Channel(client, ctx).collect()
     Videos(client, ctx).collect()
     sb.state.requests.clear()
     result = VideoStatistics(client, ctx).collect()
-    videos = len(ctx.state["videos"])
+    videos = len(ctx.keys_of("videos"))
     assert videos > 50
     assert len(result.records) == videos
     calls = requests_to(sb, "/youtube/v3/videos")
@@ -290,7 +292,7 @@ def test_video_statistics_take_one_call_per_fifty_videos(sb):
 def test_videos_that_vanished_are_reported(sb):
     sb.state.clock = CLOCK
     client, ctx = make(sb)
-    ctx.state["videos"] = ["zzzz0000001"]
+    ctx.outputs["videos"] = [Record("zzzz0000001", DAY, {})]
     assert VideoStatistics(client, ctx).collect().records == []
     assert any("zzzz0000001" in w and "private or deleted" in w for w in ctx.warnings)
 
@@ -429,6 +431,7 @@ def test_a_malformed_report_row_is_rejected_and_the_other_days_kept(sb):
 def test_a_malformed_video_statistic_is_rejected_and_the_rest_kept(sb):
     sb.state.clock = CLOCK
     client, ctx = make(sb)
+    Channel(client, ctx).collect()
     Videos(client, ctx).collect()
     add_fault(
         sb,
@@ -440,7 +443,7 @@ def test_a_malformed_video_statistic_is_rejected_and_the_rest_kept(sb):
     )
     result = VideoStatistics(client, ctx).collect()
     assert len(result.rejects) == 1 and "statistics.viewCount" in result.rejects[0].reason
-    assert len(result.records) == len(ctx.state["videos"]) - 1
+    assert len(result.records) == len(ctx.keys_of("videos")) - 1
 
 
 def test_a_playlist_item_without_publish_time_is_rejected(sb):
@@ -454,6 +457,7 @@ def test_a_playlist_item_without_publish_time_is_rejected(sb):
         params={"field": "contentDetails.videoPublishedAt"},
     )
     client, ctx = make(sb)
+    Channel(client, ctx).collect()
     result = Videos(client, ctx).collect()
     assert len(result.rejects) == 1 and "videoPublishedAt" in result.rejects[0].reason
     assert result.records

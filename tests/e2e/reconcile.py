@@ -15,10 +15,10 @@ from typing import Any
 
 import psycopg
 
-from social_warehouse import paths, registry
+from social_warehouse import metric_registry, paths
 from social_warehouse.config import load_network_settings
 from social_warehouse.connector.streams import StreamKind
-from social_warehouse.networks import registry as networks
+from social_warehouse.networks import catalog as networks
 from social_warehouse.timeutil import local_day, parse_instant
 
 ACCOUNT_METRICS = (
@@ -58,7 +58,7 @@ def configured_accounts(conn: psycopg.Connection) -> list[tuple[str, str]]:
 def post_delta_metrics(network: str) -> set[str]:
     return {
         r.unified_metric
-        for r in registry.load()
+        for r in metric_registry.load()
         if r.network == network and r.entity == "account" and r.aggregation == "post_delta"
     }
 
@@ -79,7 +79,7 @@ def snapshot_metrics(network: str) -> set[str]:
     spec = networks.get(network)
     return {
         r.unified_metric
-        for r in registry.load()
+        for r in metric_registry.load()
         if r.network == network
         and r.entity == "account"
         and r.aggregation != "post_delta"

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from social_warehouse.config import load_network_settings
-from social_warehouse.networks import registry
+from social_warehouse.networks import catalog
 from social_warehouse.runner import Pipeline, run_clock
 from tests.e2e.reconcile import (
     account_mismatches,
@@ -41,7 +41,7 @@ MARTS = (
 
 @pytest.fixture(scope="module")
 def pipeline(airflow_home, warehouse_url, sandbox, dagbag):
-    pipe = Pipeline(registry.names(), console=lambda message: None, sandbox=sandbox)
+    pipe = Pipeline(catalog.names(), console=lambda message: None, sandbox=sandbox)
     pipe.start(warehouse_url)
     for day in DAYS:
         outcome = pipe.run_day(day, transform=False)
@@ -52,7 +52,7 @@ def pipeline(airflow_home, warehouse_url, sandbox, dagbag):
 
 
 def post_days() -> dict[str, int]:
-    return {n: load_network_settings(n).post_lookback_days for n in registry.names()}
+    return {n: load_network_settings(n).post_lookback_days for n in catalog.names()}
 
 
 def task_states(run) -> dict[str, str]:
@@ -75,7 +75,7 @@ def test_account_marts_equal_the_sandbox_truth_for_every_network(pipeline, wareh
         mismatches, compared = account_mismatches(conn, sandbox, DAYS, run_clock, post_days())
         networks = {r[0] for r in conn.execute("select distinct network from marts.account_daily")}
     assert mismatches == []
-    assert networks == set(registry.names())
+    assert networks == set(catalog.names())
     assert compared >= 18 * len(DAYS) * 14, "the reconciliation must actually compare values"
 
 

@@ -12,7 +12,6 @@ from social_warehouse.networks.facebook_pages import (
     PageInsights,
     PostInsights,
     Posts,
-    merge_batches,
 )
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "facebook_pages"
@@ -98,5 +97,7 @@ def test_post_insights_keep_each_post_object_and_reject_posts_without_insights()
 def test_batches_after_metric_bisection_merge_per_post():
     a = {"p1": {"id": "p1", "insights": {"data": [{"name": "m1"}]}}}
     b = {"p1": {"id": "p1", "insights": {"data": [{"name": "m2"}]}}}
-    merged = merge_batches([a, b])
-    assert [m["name"] for m in merged["p1"]["insights"]["data"]] == ["m1", "m2"]
+    stream = PostInsights(None, ctx())  # type: ignore[arg-type]
+    merged = stream.merge_parts([PostInsights.parse(a, ctx()), PostInsights.parse(b, ctx())])
+    [record] = merged.records
+    assert [m["name"] for m in record.payload["insights"]["data"]] == ["m1", "m2"]

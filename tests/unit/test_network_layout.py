@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import yaml
 
-from social_warehouse import paths, registry
+from social_warehouse import metric_registry, paths
 from social_warehouse.config import load_brands, load_network_settings
-from social_warehouse.networks import registry as networks
+from social_warehouse.networks import catalog as networks
 from social_warehouse.sandbox.server import discover_networks
 
 CONTRACT_MODELS = ("account_metrics", "posts", "post_metrics")
@@ -35,7 +35,7 @@ def test_every_network_is_in_the_dbt_networks_var():
 
 
 def test_every_network_has_registry_rows_accounts_and_valid_settings():
-    rows = registry.load()
+    rows = metric_registry.load()
     configured = {a.network for b in load_brands() for a in b.accounts}
     for network in networks.names():
         assert any(r.network == network for r in rows), f"no metric_registry.csv rows for {network}"
@@ -45,7 +45,7 @@ def test_every_network_has_registry_rows_accounts_and_valid_settings():
 
 
 def test_registry_rows_name_streams_the_connectors_declare():
-    for row in registry.load():
+    for row in metric_registry.load():
         spec = networks.get(row.network)
         assert row.source in spec.stream_names, (
             f"{row.network}: registry source {row.source!r} is not a stream"

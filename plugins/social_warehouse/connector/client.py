@@ -94,6 +94,9 @@ class ApiClient:
         self.sleep = sleep
         self.stats = RequestStats()
         self._sent_token = ""
+        # What this run learned about the API, kept for the next accounts of the same run:
+        # metrics refused (by stream or media kind), never asked again.
+        self.dropped_metrics: dict[str, set[str]] = {}
 
     def token(self) -> str:
         """The current access token (refreshed by the credentials when it is about to expire)."""

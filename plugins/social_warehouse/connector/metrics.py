@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from social_warehouse.connector.streams import LoadContext
+from social_warehouse.connector.context import LoadContext
 from social_warehouse.errors import InvalidMetricError
 
 T = TypeVar("T")

@@ -11,15 +11,17 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from social_warehouse.connector.client import Request, redact
+from social_warehouse.connector.context import dig
 
-
-def dig(data: Any, path: str) -> Any:
-    """Follow a dotted path through nested dicts; None when any step is missing."""
-    for part in path.split("."):
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data
+__all__ = [
+    "CursorHasMorePaginator",
+    "NextUrlPaginator",
+    "OffsetPaginator",
+    "Paginator",
+    "PagingProblem",
+    "TokenPaginator",
+    "dig",
+]
 
 
 class PagingProblem(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from social_warehouse.connector.auth import TokenLifecycle
 from social_warehouse.connector.client import ApiClient
 from social_warehouse.connector.streams import Stream
 
@@ -20,6 +21,8 @@ class NetworkSpec:
     # config/accounts.yml, the CLI and the DAG params are checked against it before any call.
     account_id_pattern: str = r"\d{1,20}"
     account_id_help: str = "digits only"
+    # How the network's OAuth tokens are obtained, refreshed and how long they live.
+    token_lifecycle: TokenLifecycle | None = None
 
     def stream(self, name: str) -> type[Stream]:
         for stream in self.streams:

@@ -1,138 +1,60 @@
-"""Declarative streams: a stream names its endpoint, key and contract; its `parse` is a pure
-function from one API answer to records (good) and rejects (bad, kept with the reason)."""
+"""Declarative streams: a stream names its endpoint, key, contract, paginator, parent and `parse`
+(a pure function from one API answer to records and rejects); the base class runs the request
+loop: first requests, metric bisection when the API refuses a metric, paging with its loop guard,
+parsing, and what children see of their parent.
+
+Hooks a stream may override, all small: `params`, `requests` (first requests, e.g. batches of
+the parent's ids), `metrics` / `with_metrics` (how a metric list goes into a request),
+`merge_parts` (joining the answers of a bisected metric list), `read` (how one request becomes
+answers when an endpoint needs more than paging, e.g. a retention bisection), `stop_paging`,
+`after_page` and `after_collect` (warnings)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
-from social_warehouse.connector.client import Request
-from social_warehouse.connector.paging import Paginator, PagingProblem, dig
-from social_warehouse.connector.settings import NetworkSettings
+from social_warehouse import metric_registry
+from social_warehouse.connector.client import ApiClient, Request
+from social_warehouse.connector.context import (
+    LoadContext,
+    ParseResult,
+    Record,
+    Reject,
+    StreamKind,
+    contract_violation,
+    dig,
+    parse_keyed_objects,
+)
+from social_warehouse.connector.metrics import call_dropping_invalid
+from social_warehouse.connector.paging import Paginator, PagingProblem
 from social_warehouse.errors import PaginationError, PaginationLimitError, PaginationLoopError
 from social_warehouse.timeutil import Window
 
 if TYPE_CHECKING:
-    from social_warehouse.connector.client import ApiClient
+    from collections.abc import Sequence
+
+__all__ = [
+    "LoadContext",
+    "ParseResult",
+    "Record",
+    "Reject",
+    "Stream",
+    "StreamKind",
+    "contract_violation",
+    "dig",
+    "ordered",
+    "parse_keyed_objects",
+]
 
 log = logging.getLogger(__name__)
 
-
-class StreamKind(StrEnum):
-    ACCOUNT_DAILY = "account_daily"  # one value per account, metric and day; revised for days
-    ACCOUNT_SNAPSHOT = "account_snapshot"  # the account object as of the load (followers...)
-    POSTS = "posts"  # post objects, re-read while they are younger than the post lookback
-    POST_METRICS = "post_metrics"  # lifetime metrics per post, snapshotted on every load
+C = TypeVar("C", bound=ApiClient)
 
 
-@dataclass
-class LoadContext:
-    network: str
-    account_id: str
-    day: dt.date
-    settings: NetworkSettings
-    state: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def metrics_window(self) -> Window:
-        return Window.ending(self.day, self.settings.lookback_days)
-
-    @property
-    def posts_window(self) -> Window:
-        return Window.ending(self.day, self.settings.post_lookback_days)
-
-    def warn(self, message: str) -> None:
-        log.warning("%s/%s: %s", self.network, self.account_id, message)
-        self.warnings.append(message)
-
-
-@dataclass(frozen=True)
-class Record:
-    key: str
-    record_date: dt.date
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Reject:
-    reason: str
-    payload: Any
-    key: str | None = None
-
-
-@dataclass
-class ParseResult:
-    """Good records, bad ones (kept with the reason), and the count of records left out on
-    purpose by reason (e.g. periods nobody asked for): those are neither loaded nor rejects."""
-
-    records: list[Record] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
-    dropped: dict[str, int] = field(default_factory=dict)
-
-    def extend(self, other: ParseResult) -> None:
-        self.records.extend(other.records)
-        self.rejects.extend(other.rejects)
-        for reason, count in other.dropped.items():
-            self.dropped[reason] = self.dropped.get(reason, 0) + count
-
-    def drop(self, reason: str, count: int = 1) -> None:
-        self.dropped[reason] = self.dropped.get(reason, 0) + count
-
-
-_TYPE_NAMES = {
-    str: "string",
-    int: "integer",
-    float: "number",
-    bool: "boolean",
-    dict: "object",
-    list: "array",
-    type(None): "null",
-}
-
-
-def contract_violation(payload: Any, contract: dict[str, Any]) -> str | None:
-    """The first way `payload` breaks `contract` (dotted path -> type or tuple of types)."""
-    if not isinstance(payload, dict):
-        return f"record is a {type(payload).__name__}, expected an object"
-    for path, types in contract.items():
-        value = dig(payload, path)
-        if value is None:
-            return f"missing required field '{path}'"
-        wanted = types if isinstance(types, tuple) else (types,)
-        # bool is an int subclass in Python; a counter must not be true/false
-        if isinstance(value, bool) and bool not in wanted:
-            return f"field '{path}' is boolean, expected {'/'.join(_TYPE_NAMES[t] for t in wanted)}"
-        if not isinstance(value, wanted):
-            got = _TYPE_NAMES.get(type(value), type(value).__name__)
-            return f"field '{path}' is {got}, expected {'/'.join(_TYPE_NAMES[t] for t in wanted)}"
-    return None
-
-
-def parse_keyed_objects(
-    body: Any, contract: dict[str, Any], ctx: LoadContext, what: str
-) -> ParseResult:
-    """An `?ids=a,b` answer (objects keyed by id): one record per object that meets the contract,
-    dated the load day (a lifetime snapshot); the others rejected with their id."""
-    result = ParseResult()
-    if not isinstance(body, dict):
-        result.rejects.append(Reject(f"expected an object keyed by {what} id", body))
-        return result
-    for object_id, item in body.items():
-        violation = contract_violation(item, contract)
-        if violation:
-            result.rejects.append(Reject(violation, item, key=str(object_id)))
-            continue
-        result.records.append(Record(str(item["id"]), ctx.day, item))
-    return result
-
-
-class Stream:
+class Stream(Generic[C]):
     """One endpoint. Subclasses set the class attributes and usually override `parse`."""
 
     name: ClassVar[str]
@@ -146,10 +68,16 @@ class Stream:
     contract_root: ClassVar[str] = ""
     paginator: ClassVar[Paginator] = Paginator()
     records_path: ClassVar[str] = "data"
-    parent: ClassVar[str | None] = None
+    # The stream whose records this one asks about (posts -> post metrics); the core loads
+    # parents first and skips a child whose parent failed.
+    parent: ClassVar[type[Stream[Any]] | None] = None
+    # The registry source whose metrics this stream asks by name (None: it asks none); a metric
+    # the API refuses is isolated by bisection, dropped with a warning, and the rest loads.
+    metric_source: ClassVar[str | None] = None
+    metric_what: ClassVar[str] = "metric"
     max_pages: ClassVar[int] = 1000
 
-    def __init__(self, client: ApiClient, ctx: LoadContext) -> None:
+    def __init__(self, client: C, ctx: LoadContext) -> None:
         self.client = client
         self.ctx = ctx
 
@@ -174,13 +102,17 @@ class Stream:
         a post-metrics child answers once per post its parent listed (the parent's listing is
         itself guarded against the previous load). None = compare with the previous load."""
         if self.kind is StreamKind.POST_METRICS and self.parent:
-            return len(set(self.ctx.state.get(self.parent, [])))
+            return len(self.parent_keys())
         return None
 
-    # --- what to call ----------------------------------------------------------------------
-    def params(self) -> dict[str, Any]:
-        return {}
+    # --- the parent's output ---------------------------------------------------------------
+    def parent_records(self) -> list[Record]:
+        return self.ctx.records_of(self.parent.name) if self.parent else []
 
+    def parent_keys(self) -> list[str]:
+        return self.ctx.keys_of(self.parent.name) if self.parent else []
+
+    # --- what to call ----------------------------------------------------------------------
     def resolved_path(self, template: str | None = None) -> str:
         """The path with the account id and API version filled in, each URL-encoded as one
         path segment: an id can never reach another object (`../`) or another endpoint."""
@@ -189,8 +121,41 @@ class Stream:
             version=quote(str(self.ctx.settings.api_version), safe=""),
         )
 
+    def params(self) -> dict[str, Any]:
+        return {}
+
     def requests(self) -> Iterable[Request]:
         yield Request("GET", self.resolved_path(), self.params())
+
+    def metrics(self, request: Request) -> list[str] | None:
+        """The metrics to ask in `request`, or None when the stream asks none by name."""
+        if self.metric_source is None:
+            return None
+        return metric_registry.metrics(self.ctx.network, self.metric_source, self.ctx.day)
+
+    def with_metrics(self, request: Request, names: list[str]) -> Request:
+        return Request(
+            request.method,
+            request.url,
+            {**request.params, "metric": ",".join(names)},
+            request.json_body,
+            request.headers,
+        )
+
+    def dropped_metrics(self, request: Request) -> set[str]:
+        """Metrics the API refused earlier in this run (not asked again, for any account)."""
+        return self.client.dropped_metrics.setdefault(self.metric_source or self.name, set())
+
+    def merge_parts(self, parts: list[ParseResult]) -> ParseResult:
+        """One result from the answers of a metric list split by bisection."""
+        merged = ParseResult()
+        for part in parts:
+            merged.extend(part)
+        return merged
+
+    def read(self, request: Request) -> Iterator[Any]:
+        """The answers one request leads to: every page of its listing."""
+        return self.pages(request)
 
     # --- how to read the answer --------------------------------------------------------------
     @classmethod
@@ -198,7 +163,7 @@ class Stream:
         return "|".join(str(dig(item, k)) for k in cls.key)
 
     @classmethod
-    def record_date(cls, item: dict[str, Any], ctx: LoadContext) -> dt.date:
+    def record_date(cls, item: dict[str, Any], ctx: LoadContext) -> Any:
         return ctx.day
 
     @classmethod
@@ -225,6 +190,12 @@ class Stream:
     def count_page_items(self, body: Any) -> int:
         items = dig(body, self.records_path) if self.records_path else body
         return len(items) if isinstance(items, list | dict) else 0
+
+    def after_page(self, request: Request, body: Any, result: ParseResult) -> None:
+        """Look at one parsed answer (e.g. to tally partial errors for a warning)."""
+
+    def after_collect(self, result: ParseResult) -> None:
+        """Look at everything the stream collected (warnings, or an error when it is empty)."""
 
     # --- the loop ------------------------------------------------------------------------
     def stop_paging(self, body: Any) -> bool:
@@ -275,29 +246,92 @@ class Stream:
                     hint="nothing was written for this stream and its stored rows are kept",
                 ) from None
 
+    def parse_answer(self, request: Request, body: Any) -> ParseResult:
+        """`parse` for one answer; a stream whose answers do not say what they are about (a
+        total over the day asked) reads that from the request here."""
+        return self.parse(body, self.ctx)
+
+    def metric_label(self, request: Request) -> str:
+        """How a warning about a refused metric names it."""
+        return self.metric_what
+
+    def _parsed(self, request: Request) -> Iterator[ParseResult]:
+        for page, body in enumerate(self.read(request), start=1):
+            result = self.parse_answer(request, body)
+            self.after_page(request, body, result)
+            log.info(
+                "%s/%s %s: answer %d, %d records, %d rejected",
+                self.ctx.network,
+                self.ctx.account_id,
+                self.name,
+                page,
+                len(result.records),
+                len(result.rejects),
+            )
+            yield result
+
+    def _gathered(self, request: Request) -> ParseResult:
+        total = ParseResult()
+        for result in self._parsed(request):
+            total.extend(result)
+        return total
+
     def fetch(self) -> Iterator[ParseResult]:
-        for first in self.requests():
-            for page, body in enumerate(self.pages(first), start=1):
-                result = self.parse(body, self.ctx)
-                log.info(
-                    "%s/%s %s: page %d, %d records, %d rejected",
-                    self.ctx.network,
-                    self.ctx.account_id,
-                    self.name,
-                    page,
-                    len(result.records),
-                    len(result.rejects),
-                )
-                yield result
+        if self.parent is not None and not self.parent_records():
+            log.info(
+                "%s/%s %s: its parent %s produced no records, so there is nothing to ask",
+                self.ctx.network,
+                self.ctx.account_id,
+                self.name,
+                self.parent.name,
+            )
+            return
+        for request in self.requests():
+            names = self.metrics(request)
+            if names is None:
+                yield from self._parsed(request)
+                continue
+            parts = call_dropping_invalid(
+                names,
+                lambda chosen, request=request: self._gathered(self.with_metrics(request, chosen)),
+                self.ctx,
+                self.dropped_metrics(request),
+                self.metric_label(request),
+            )
+            if parts:
+                yield self.merge_parts(parts)
 
     def collect(self) -> ParseResult:
-        """Every page of the stream; the record keys are left in `ctx.state[name]` for child
-        streams (posts -> post metrics)."""
+        """Every answer of the stream; its records are left in `ctx.outputs` for children."""
         total = ParseResult()
         for result in self.fetch():
             total.extend(result)
-        self.ctx.state[self.name] = [r.key for r in total.records]
+        self.after_collect(total)
+        self.ctx.outputs[self.name] = list(total.records)
         return total
+
+
+def ordered(streams: Sequence[type[Stream[Any]]]) -> list[type[Stream[Any]]]:
+    """Parents before their children, otherwise in declaration order."""
+    done: list[type[Stream[Any]]] = []
+
+    def visit(stream: type[Stream[Any]], path: tuple[str, ...]) -> None:
+        if stream in done:
+            return
+        if stream.name in path:
+            raise ValueError(f"streams form a cycle: {' -> '.join((*path, stream.name))}")
+        if stream.parent is not None:
+            if stream.parent not in streams:
+                raise ValueError(
+                    f"stream {stream.name!r} has parent {stream.parent.name!r}, which its "
+                    "network does not declare"
+                )
+            visit(stream.parent, (*path, stream.name))
+        done.append(stream)
+
+    for stream in streams:
+        visit(stream, ())
+    return done
 
 
 def _fingerprint(request: Request) -> tuple[Any, ...]:

@@ -3,10 +3,23 @@ codes, usage headers and token expiry."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
-from social_warehouse.connector.client import ApiClient, Response
+from social_warehouse.connector.auth import TokenLifecycle
+from social_warehouse.connector.client import ApiClient, Request, Response
+from social_warehouse.connector.streams import (
+    C,
+    LoadContext,
+    ParseResult,
+    Record,
+    Stream,
+    StreamKind,
+    dig,
+    parse_keyed_objects,
+)
 from social_warehouse.errors import (
     ApiError,
     ApiVersionError,
@@ -92,3 +105,78 @@ class GraphClient(ApiClient):
         if usage < USAGE_THRESHOLD:
             return 0.0
         return regain * 60 if regain else self.settings.backoff_seconds
+
+
+# Meta has no refresh grant: a short-lived user token (about 2 h) is exchanged once for a
+# long-lived one (about 60 days, grant_type=fb_exchange_token), and the Page tokens read with it
+# from /me/accounts do not expire until the admin changes their password or removes the app.
+META_LIFECYCLE = TokenLifecycle(
+    authorize_url="https://www.facebook.com/v25.0/dialog/oauth",
+    token_url="https://graph.facebook.com/v25.0/oauth/access_token",
+    refresh_url="",
+    scopes=(
+        "pages_show_list",
+        "pages_read_engagement",
+        "read_insights",
+        "instagram_basic",
+        "instagram_manage_insights",
+        "business_management",
+    ),
+    scope_separator=",",
+    client_auth="query",
+    access_lifetime=dt.timedelta(days=60),
+    note=(
+        "Meta tokens do not refresh: the long-lived user token lasts about 60 days, the Page "
+        "tokens derived from it until the admin's password changes or the app is removed; "
+        "grants_health watches them with debug_token"
+    ),
+)
+
+
+class IdsBatchStream(Stream[C]):
+    """Lifetime insights of the parent's objects, `ids_per_call` per call:
+    `GET /{version}/?ids=a,b,...&fields=insights.metric(m1,m2,...)`. When the API refuses a
+    metric the list is split, and the answers for the same object are joined into one record."""
+
+    path = "{version}/"
+    kind = StreamKind.POST_METRICS
+    contract = {"id": str, "insights.data": list}
+    ids_per_call: ClassVar[int] = 50
+    object_name: ClassVar[str] = "post"
+
+    def batches(self) -> Iterator[list[str]]:
+        ids = self.parent_keys()
+        for start in range(0, len(ids), self.ids_per_call):
+            yield ids[start : start + self.ids_per_call]
+
+    def requests(self) -> Iterator[Request]:
+        for batch in self.batches():
+            yield Request("GET", self.resolved_path(), {"ids": ",".join(batch)})
+
+    def with_metrics(self, request: Request, names: list[str]) -> Request:
+        return Request(
+            request.method,
+            request.url,
+            {**request.params, "fields": f"insights.metric({','.join(names)})"},
+        )
+
+    def merge_parts(self, parts: list[ParseResult]) -> ParseResult:
+        merged = ParseResult()
+        by_key: dict[str, Record] = {}
+        for part in parts:
+            merged.rejects.extend(part.rejects)
+            for record in part.records:
+                known = by_key.get(record.key)
+                if known is None:
+                    by_key[record.key] = record
+                    continue
+                insights = list(dig(known.payload, "insights.data") or [])
+                insights += dig(record.payload, "insights.data") or []
+                payload = {**known.payload, "insights": {"data": insights}}
+                by_key[record.key] = Record(known.key, known.record_date, payload)
+        merged.records.extend(by_key.values())
+        return merged
+
+    @classmethod
+    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+        return parse_keyed_objects(body, cls.contract, ctx, cls.object_name)

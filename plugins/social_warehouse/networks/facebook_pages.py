@@ -7,8 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from social_warehouse import registry
-from social_warehouse.connector.metrics import call_dropping_invalid
+from social_warehouse.connector.client import Request
 from social_warehouse.connector.paging import NextUrlPaginator
 from social_warehouse.connector.spec import NetworkSpec
 from social_warehouse.connector.streams import (
@@ -19,9 +18,8 @@ from social_warehouse.connector.streams import (
     Stream,
     StreamKind,
     contract_violation,
-    parse_keyed_objects,
 )
-from social_warehouse.networks._graph import GraphClient
+from social_warehouse.networks._graph import META_LIFECYCLE, GraphClient, IdsBatchStream
 from social_warehouse.timeutil import day_start, local_day, parse_instant
 
 # The API counts 90 days as 7,776,000 s: a window crossing a DST change is an hour longer, so 89.
@@ -32,16 +30,12 @@ IDS_PER_CALL = 50
 class FacebookPagesClient(GraphClient):
     network = "facebook_pages"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.dropped_metrics: set[str] = set()
-
 
 def _unix(instant: dt.datetime) -> int:
     return int(instant.timestamp())
 
 
-class PageInsights(Stream):
+class PageInsights(Stream[FacebookPagesClient]):
     """`GET /{page-id}/insights?metric=...&period=day&since=&until=`: one record per metric, period
     and day, the metric object with `values` cut down to that day's entry. The same metric can
     come for `day`, `week` and `days_28` with the same end_time (whenever the period is not
@@ -53,27 +47,23 @@ class PageInsights(Stream):
     path = "{version}/{account_id}/insights"
     key = ("name", "period", "end_time")
     contract = {"name": str, "period": str, "values": list}
+    metric_source = "page_insights"
     period = "day"
 
-    def fetch(self) -> Iterator[ParseResult]:
-        client: FacebookPagesClient = self.client  # type: ignore[assignment]
+    def requests(self) -> Iterator[Request]:
         tz = self.ctx.settings.timezone
-        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
-        path = self.resolved_path()
         days = self.window.days()
         for start in range(0, len(days), MAX_INSIGHTS_DAYS):
             chunk = days[start : start + MAX_INSIGHTS_DAYS]
-            params = {
-                "period": self.period,
-                "since": _unix(day_start(chunk[0], tz)),
-                "until": _unix(day_start(chunk[-1] + dt.timedelta(days=1), tz)),
-            }
-
-            def call(names: list[str], params: dict[str, Any] = params) -> Any:
-                return client.get(path, {**params, "metric": ",".join(names)})
-
-            for body in call_dropping_invalid(metrics, call, self.ctx, client.dropped_metrics):
-                yield self.parse(body, self.ctx)
+            yield Request(
+                "GET",
+                self.resolved_path(),
+                {
+                    "period": self.period,
+                    "since": _unix(day_start(chunk[0], tz)),
+                    "until": _unix(day_start(chunk[-1] + dt.timedelta(days=1), tz)),
+                },
+            )
 
     @classmethod
     def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
@@ -122,7 +112,7 @@ class PageInsights(Stream):
         return result
 
 
-class Posts(Stream):
+class Posts(Stream[FacebookPagesClient]):
     """`GET /{page-id}/published_posts` for posts created inside the post lookback window, with
     lifetime reaction, comment and share counts as fields."""
 
@@ -156,50 +146,14 @@ class Posts(Stream):
         return local_day(parse_instant(item["created_time"]), ctx.settings.timezone)
 
 
-class PostInsights(Stream):
+class PostInsights(IdsBatchStream[FacebookPagesClient]):
     """Lifetime insights of every post the posts stream saw, 50 posts per call:
     `GET /?ids=a,b,...&fields=insights.metric(m1,m2,...)`. One record per post."""
 
     name = "post_insights"
-    kind = StreamKind.POST_METRICS
-    path = "{version}/"
-    parent = "posts"
-    contract = {"id": str, "insights.data": list}
-
-    def fetch(self) -> Iterator[ParseResult]:
-        client: FacebookPagesClient = self.client  # type: ignore[assignment]
-        ids: list[str] = self.ctx.state.get(self.parent or "", [])
-        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
-        path = self.resolved_path()
-        for start in range(0, len(ids), IDS_PER_CALL):
-            batch = ids[start : start + IDS_PER_CALL]
-
-            def call(names: list[str], batch: list[str] = batch) -> Any:
-                return client.get(
-                    path, {"ids": ",".join(batch), "fields": f"insights.metric({','.join(names)})"}
-                )
-
-            bodies = call_dropping_invalid(metrics, call, self.ctx, client.dropped_metrics)
-            yield self.parse(merge_batches(bodies), self.ctx)
-
-    @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        return parse_keyed_objects(body, cls.contract, ctx, "post")
-
-
-def merge_batches(bodies: list[Any]) -> dict[str, Any]:
-    """Several `?ids=` answers for the same posts (after metric bisection) as one answer."""
-    merged: dict[str, Any] = {}
-    for body in bodies:
-        for post_id, item in (body or {}).items():
-            if post_id not in merged:
-                merged[post_id] = item
-                continue
-            target = merged[post_id]
-            extra = (item.get("insights") or {}).get("data") if isinstance(item, dict) else None
-            if isinstance(target, dict) and isinstance(extra, list):
-                target.setdefault("insights", {}).setdefault("data", []).extend(extra)
-    return merged
+    parent = Posts
+    metric_source = "post_insights"
+    ids_per_call = IDS_PER_CALL
 
 
 NETWORK = NetworkSpec(
@@ -207,6 +161,7 @@ NETWORK = NetworkSpec(
     title="Facebook Pages",
     client_class=FacebookPagesClient,
     streams=(PageInsights, Posts, PostInsights),
+    token_lifecycle=META_LIFECYCLE,
     account_id_pattern=r"\d{5,20}",
     account_id_help=("the numeric Page id (digits only, e.g. 104729385610001)"),
     defaults={

@@ -20,9 +20,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from social_warehouse import registry
-from social_warehouse.connector.client import Response
-from social_warehouse.connector.metrics import call_dropping_invalid
+from social_warehouse import metric_registry
+from social_warehouse.connector.client import Request, Response
 from social_warehouse.connector.paging import NextUrlPaginator, dig
 from social_warehouse.connector.spec import NetworkSpec
 from social_warehouse.connector.streams import (
@@ -33,12 +32,10 @@ from social_warehouse.connector.streams import (
     Stream,
     StreamKind,
     contract_violation,
-    parse_keyed_objects,
 )
 from social_warehouse.errors import ApiError, InvalidMetricError
-from social_warehouse.networks._graph import GraphClient
-from social_warehouse.networks.facebook_pages import merge_batches
-from social_warehouse.timeutil import day_start, local_day, parse_instant
+from social_warehouse.networks._graph import META_LIFECYCLE, GraphClient, IdsBatchStream
+from social_warehouse.timeutil import Window, day_start, local_day, parse_instant
 
 # Account metrics that only exist as a window total (`metric_type=total_value`). Anything else
 # the registry names is asked as a `period=day` series; a metric Meta moves to total_value is
@@ -75,7 +72,6 @@ METRICS_BY_KIND: dict[str, frozenset[str]] = {
     "STORY": frozenset({"views", "reach", "shares", "replies", "navigation"}),
 }
 UNKNOWN_KIND = "UNKNOWN"
-KINDS_STATE = "media.kinds"  # ctx.state key: media id -> media kind, left by the media stream
 
 _TOTAL_VALUE_NEEDED = re.compile(
     r"metrics? \(([a-z0-9_, ]+)\) should be specified with parameter metric_type=total_value"
@@ -95,9 +91,7 @@ class InstagramClient(GraphClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # What this run learned about the API, kept for the next accounts of the same run.
-        self.dropped_metrics: set[str] = set()
-        self.dropped_by_kind: dict[str, set[str]] = {}
+        # metrics Meta answered must be asked with metric_type=total_value, learned this run
         self.total_value_learned: set[str] = set()
 
     def classify_error(self, response: Response) -> ApiError | None:
@@ -217,7 +211,7 @@ class Account(Stream):
         return result
 
 
-class AccountInsights(Stream):
+class AccountInsights(Stream[InstagramClient]):
     """`GET /{ig-user-id}/insights`: one record per metric and day. Series metrics come in
     windows of at most 30 days and are cut into one record per day (the metric object with
     `values` reduced to that day's entry); total_value metrics are asked one day per call and
@@ -228,6 +222,7 @@ class AccountInsights(Stream):
     path = "{version}/{account_id}/insights"
     key = ("name", "day")
     contract = {"name": str, "period": str}
+    metric_source = "account_insights"
     total_value_metrics: ClassVar[frozenset[str]] = TOTAL_VALUE_METRICS
     history_limited: ClassVar[frozenset[str]] = HISTORY_LIMITED
 
@@ -235,93 +230,88 @@ class AccountInsights(Stream):
         super().__init__(*args, **kwargs)
         self.unserved: dict[str, list[dt.date]] = {}  # history-limited metric -> days skipped
 
-    @property
-    def api(self) -> InstagramClient:
-        return self.client  # type: ignore[return-value]
-
     def _is_total(self, metric: str) -> bool:
-        return metric in self.total_value_metrics or metric in self.api.total_value_learned
+        return metric in self.total_value_metrics or metric in self.client.total_value_learned
 
-    def fetch(self) -> Iterator[ParseResult]:
-        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
-        days = self.window.days()
-        max_seconds = int(self.ctx.settings.extra.get("insights_window_days", 30)) * 86400
-        served = ParseResult()
-        for chunk in window_chunks(days, self.ctx.settings.timezone, max_seconds):
-            series = [m for m in metrics if not self._is_total(m)]
-
-            def series_call(names: list[str], chunk: list[dt.date] = chunk) -> list[Any]:
-                return self._series_call(chunk, names)
-
-            for bodies in call_dropping_invalid(
-                series, series_call, self.ctx, self.api.dropped_metrics
-            ):
-                for body in bodies:
-                    result = self.parse(body, self.ctx)
-                    served.extend(result)
-                    yield result
-        limited = [
-            m for m in metrics if m in self.history_limited and m not in self.api.dropped_metrics
-        ]
-        self._warn_unserved(served, limited)
-        totals = [m for m in metrics if self._is_total(m)]
-        for day in days:
-
-            def total_call(names: list[str], day: dt.date = day) -> Any:
-                return self._get([day], names, total=True)
-
-            for body in call_dropping_invalid(
-                totals, total_call, self.ctx, self.api.dropped_metrics
-            ):
-                yield self.parse(body, self.ctx, day=day)
-
-    def _get(self, days: list[dt.date], names: list[str], *, total: bool = False) -> Any:
+    def _request(self, days: list[dt.date], *, total: bool = False) -> Request:
         tz = self.ctx.settings.timezone
         params: dict[str, Any] = {
-            "metric": ",".join(names),
             "period": "day",
             "since": _unix(day_start(days[0], tz)),
             "until": _unix(day_start(days[-1] + dt.timedelta(days=1), tz)),
         }
         if total:
             params["metric_type"] = "total_value"
-        path = self.resolved_path()
-        return self.api.get(path, params)
+        return Request("GET", self.resolved_path(), params)
 
-    def _series_call(self, chunk: list[dt.date], names: list[str]) -> list[Any]:
+    def requests(self) -> Iterator[Request]:
+        """The series windows first, then one total_value call per day: a metric Meta moves
+        to total_value during the series calls is asked with the totals."""
+        days = self.window.days()
+        max_seconds = int(self.ctx.settings.extra.get("insights_window_days", 30)) * 86400
+        for chunk in window_chunks(days, self.ctx.settings.timezone, max_seconds):
+            yield self._request(chunk)
+        for day in days:
+            yield self._request([day], total=True)
+
+    def metrics(self, request: Request) -> list[str] | None:
+        names = super().metrics(request) or []
+        total = request.params.get("metric_type") == "total_value"
+        return [m for m in names if self._is_total(m) == total]
+
+    def parse_answer(self, request: Request, body: Any) -> ParseResult:
+        if request.params.get("metric_type") != "total_value":
+            return self.parse(body, self.ctx)
+        since = dt.datetime.fromtimestamp(int(request.params["since"]), dt.UTC)
+        return self.parse(body, self.ctx, day=local_day(since, self.ctx.settings.timezone))
+
+    def read(self, request: Request) -> Iterator[Any]:
+        if request.params.get("metric_type") == "total_value":
+            return self.pages(request)
+        return iter(self._series_call(request))
+
+    def _series_call(self, request: Request) -> list[Any]:
         """One series call; survives the two #100 answers that are not about a bad metric: a
         metric that must be asked as total_value (moved there), and follower_count days older
         than Instagram keeps (the older days are left out)."""
-        names = [n for n in names if not self._is_total(n)]
+        names = [n for n in request.params["metric"].split(",") if n and not self._is_total(n)]
         if not names:
             return []
         try:
-            return [self._get(chunk, names)]
+            return list(self.pages(self.with_metrics(request, names)))
         except InvalidMetricError as exc:
             needs_total = [n for n in total_value_needed(exc.api_message) if n in names]
             if needs_total:
-                self.api.total_value_learned.update(needs_total)
+                self.client.total_value_learned.update(needs_total)
                 self.ctx.warn(
                     f"{', '.join(needs_total)} must be asked with metric_type=total_value "
                     f"({exc.api_message}); now asked one day per call. Add them to "
                     "TOTAL_VALUE_METRICS in plugins/social_warehouse/networks/instagram.py"
                 )
-                return self._series_call(chunk, names)
+                return self._series_call(request)
             limited = [n for n in names if n in self.history_limited]
             if not (limited and is_history_limit(exc.api_message)):
                 raise
             rest = [n for n in names if n not in self.history_limited]
-            bodies = self._recent_days(chunk, limited)
-            return bodies + (self._series_call(chunk, rest) if rest else [])
+            bodies = self._recent_days(request, limited)
+            return bodies + (self._series_call(self.with_metrics(request, rest)) if rest else [])
 
-    def _recent_days(self, chunk: list[dt.date], names: list[str]) -> list[Any]:
-        """The newest days of `chunk` the history-limited metrics are still served for: the
-        limit is a date, so binary search the oldest day that answers (~5 calls for 30 days)."""
+    def _recent_days(self, request: Request, names: list[str]) -> list[Any]:
+        """The newest days of the request's window the history-limited metrics are still
+        served for: the limit is a date, so binary search the oldest day that answers (~5 calls
+        for 30 days)."""
+        tz = self.ctx.settings.timezone
+        first = local_day(dt.datetime.fromtimestamp(int(request.params["since"]), dt.UTC), tz)
+        last = local_day(dt.datetime.fromtimestamp(int(request.params["until"]), dt.UTC), tz)
+        chunk = Window(first, last - dt.timedelta(days=1)).days()
         failed, served, body = 0, len(chunk), None  # chunk[0:] failed; chunk[len:] is empty
         while served - failed > 1:
             middle = (failed + served) // 2
             try:
-                answer = self._get(chunk[middle:], names)
+                answer = self.client.get(
+                    request.url,
+                    {**self._request(chunk[middle:]).params, "metric": ",".join(names)},
+                )
             except InvalidMetricError as exc:
                 if not is_history_limit(exc.api_message):
                     raise
@@ -331,6 +321,13 @@ class AccountInsights(Stream):
         for name in names:
             self.unserved.setdefault(name, []).extend(chunk[:served])
         return [body] if body is not None else []
+
+    def after_collect(self, result: ParseResult) -> None:
+        metrics = metric_registry.metrics(self.ctx.network, self.name, self.ctx.day)
+        dropped = self.dropped_metrics(Request("GET", ""))
+        limited = [m for m in metrics if m in self.history_limited and m not in dropped]
+        served = ParseResult([r for r in result.records if "values" in r.payload])
+        self._warn_unserved(served, limited)
 
     def _warn_unserved(self, served: ParseResult, limited: list[str]) -> None:
         """Warn about history-limited metrics that did not come back for days other series
@@ -415,7 +412,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-class Media(Stream):
+class Media(Stream[InstagramClient]):
     """`GET /{ig-user-id}/media`: media newest first with their like and comment counts. The
     edge has no date filter, so paging stops at the first page that reaches media older than
     the post window, and media outside the window are left out."""
@@ -452,11 +449,6 @@ class Media(Stream):
     def stop_paging(self, body: Any) -> bool:
         return reached_older_media(body, self.ctx)
 
-    def collect(self) -> ParseResult:
-        total = super().collect()
-        self.ctx.state[KINDS_STATE] = {r.key: media_kind(r.payload) for r in total.records}
-        return total
-
 
 def reached_older_media(body: Any, ctx: LoadContext) -> bool:
     """True when this page holds media published before the post window: the list is newest
@@ -473,57 +465,55 @@ def reached_older_media(body: Any, ctx: LoadContext) -> bool:
     return False
 
 
-class MediaInsights(Stream):
+class MediaInsights(IdsBatchStream[InstagramClient]):
     """Lifetime insights of the media the media stream kept, grouped by media type so each call
     asks only the metrics that type reports: `GET /?ids=a,b,...&fields=insights.metric(...)`,
     at most 50 media per call. One record per media."""
 
     name = "media_insights"
-    kind = StreamKind.POST_METRICS
-    path = "{version}/"
-    parent = "media"
-    contract = {"id": str, "insights.data": list}
+    parent = Media
+    metric_source = "media_insights"
+    object_name = "media"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.unavailable: set[str] = set()
+        self.kinds = {r.key: media_kind(r.payload) for r in self.parent_records()}
 
-    @property
-    def api(self) -> InstagramClient:
-        return self.client  # type: ignore[return-value]
-
-    def fetch(self) -> Iterator[ParseResult]:
-        ids: list[str] = self.ctx.state.get(self.parent or "", [])
-        kinds: dict[str, str] = self.ctx.state.get(KINDS_STATE, {})
-        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
+    def batches(self) -> Iterator[list[str]]:
         per_call = min(int(self.ctx.settings.extra.get("media_ids_per_call", 50)), 50)
         by_kind: dict[str, list[str]] = {}
-        for media_id in ids:
-            by_kind.setdefault(kinds.get(media_id, UNKNOWN_KIND), []).append(media_id)
-        for kind, kind_ids in by_kind.items():
-            wanted = metrics_for_kind(kind, metrics)
-            dropped = self.api.dropped_by_kind.setdefault(kind, set())
+        for media_id in self.parent_keys():
+            by_kind.setdefault(self.kinds.get(media_id, UNKNOWN_KIND), []).append(media_id)
+        for kind_ids in by_kind.values():
             for start in range(0, len(kind_ids), per_call):
-                batch = kind_ids[start : start + per_call]
+                yield kind_ids[start : start + per_call]
 
-                def call(names: list[str], batch: list[str] = batch) -> dict[str, Any]:
-                    return self._batch(batch, names)
+    def _kind(self, request: Request) -> str:
+        first = str(request.params["ids"]).split(",")[0]
+        return self.kinds.get(first, UNKNOWN_KIND)
 
-                bodies = call_dropping_invalid(
-                    wanted, call, self.ctx, dropped, what=f"metric for {kind} media"
-                )
-                yield self.parse(merge_batches(bodies), self.ctx)
+    def metrics(self, request: Request) -> list[str] | None:
+        return metrics_for_kind(self._kind(request), super().metrics(request) or [])
 
-    def _batch(self, ids: list[str], names: list[str]) -> dict[str, Any]:
-        """One `?ids=` call; media without insights (posted before the business conversion)
-        fail the whole batch, so halve it until the culprit stands alone and skip it."""
-        ids = [i for i in ids if i not in self.unavailable]
+    def dropped_metrics(self, request: Request) -> set[str]:
+        return self.client.dropped_metrics.setdefault(f"{self.name}:{self._kind(request)}", set())
+
+    def metric_label(self, request: Request) -> str:
+        return f"metric for {self._kind(request)} media"
+
+    def expected_records(self) -> int | None:
+        return len(set(self.parent_keys()) - self.unavailable)
+
+    def read(self, request: Request) -> Iterator[Any]:
+        """Media without insights (posted before the business conversion) fail the whole batch,
+        so halve it until the culprit stands alone and skip it."""
+        ids = [i for i in str(request.params["ids"]).split(",") if i not in self.unavailable]
         if not ids:
-            return {}
-        path = self.resolved_path()
-        params = {"ids": ",".join(ids), "fields": f"insights.metric({','.join(names)})"}
+            return
+        one = Request(request.method, request.url, {**request.params, "ids": ",".join(ids)})
         try:
-            return self.api.get(path, params)
+            answers = list(self.pages(one))
         except MediaInsightsUnavailableError as exc:
             if len(ids) == 1:
                 self.unavailable.add(ids[0])
@@ -531,13 +521,14 @@ class MediaInsights(Stream):
                     f"media {ids[0]} has no insights ({exc.api_message}): it was posted before "
                     "the account became a business account; its lifetime metrics are skipped"
                 )
-                return {}
+                return
             middle = len(ids) // 2
-            return {**self._batch(ids[:middle], names), **self._batch(ids[middle:], names)}
-
-    @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        return parse_keyed_objects(body, cls.contract, ctx, "media")
+            for half in (ids[:middle], ids[middle:]):
+                yield from self.read(
+                    Request(request.method, request.url, {**request.params, "ids": ",".join(half)})
+                )
+            return
+        yield from answers
 
 
 NETWORK = NetworkSpec(
@@ -545,6 +536,7 @@ NETWORK = NetworkSpec(
     title="Instagram",
     client_class=InstagramClient,
     streams=(Account, AccountInsights, Media, MediaInsights),
+    token_lifecycle=META_LIFECYCLE,
     account_id_pattern=r"\d{5,20}",
     account_id_help=(
         "the numeric Instagram business account id (digits only, e.g. 17841400000000001), "

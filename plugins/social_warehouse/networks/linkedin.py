@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from social_warehouse.connector.auth import TokenLifecycle
 from social_warehouse.connector.client import ApiClient, Request, Response
 from social_warehouse.connector.paging import OffsetPaginator, dig
 from social_warehouse.connector.spec import NetworkSpec
@@ -214,7 +215,7 @@ class LinkedInClient(ApiClient):
 
 
 # --- daily statistics ---------------------------------------------------------------------------
-class TimeBoundStatistics(Stream):
+class TimeBoundStatistics(Stream[LinkedInClient]):
     """`GET /rest/<endpoint>?q=organizationalEntity&organizationalEntity=<urn>&timeIntervals=
     (timeRange:(start:<ms>,end:<ms>),timeGranularityType:DAY)`: one element per UTC day, each
     kept as one record. Days before LinkedIn's rolling 12-month window are refused (400): the
@@ -235,7 +236,11 @@ class TimeBoundStatistics(Stream):
             f"end:{day_ms(last + dt.timedelta(days=1))}),timeGranularityType:DAY)"
         )
 
-    def fetch(self) -> Iterator[ParseResult]:
+    def requests(self) -> Iterator[Request]:
+        days = self.window.days()
+        yield Request("GET", self.url(days[0], days[-1]))
+
+    def read(self, request: Request) -> Iterator[Any]:
         days = self.window.days()
         body, skipped = self.within_retention(days)
         if skipped:
@@ -245,7 +250,7 @@ class TimeBoundStatistics(Stream):
                 "keeps no older daily statistics)"
             )
         if body is not None:
-            yield self.parse(body, self.ctx)
+            yield body
 
     def within_retention(self, days: list[dt.date]) -> tuple[Any, list[dt.date]]:
         """(answer for the longest loadable tail of `days`, the refused older days)."""
@@ -300,7 +305,7 @@ class FollowerStatistics(TimeBoundStatistics):
     stats_field = "followerGains"
 
 
-class NetworkSize(Stream):
+class NetworkSize(Stream[LinkedInClient]):
     """`GET /rest/networkSizes/<organization urn>?edgeType=COMPANY_FOLLOWED_BY_MEMBER`: the
     follower total now, which describes the load day (the last closed day)."""
 
@@ -324,7 +329,7 @@ class NetworkSize(Stream):
 
 
 # --- posts ------------------------------------------------------------------------------------
-class Posts(Stream):
+class Posts(Stream[LinkedInClient]):
     """`GET /rest/posts?author=<urn>&q=author&sortBy=LAST_MODIFIED&start=&count=`, keeping posts
     published inside the post window. The list is sorted by last modification, so an old post
     edited recently shows up early: it is skipped, not a reason to stop. Paging stops once a page
@@ -381,7 +386,7 @@ def _key(item: Any) -> str | None:
     return str(item["id"]) if isinstance(item, dict) and item.get("id") else None
 
 
-class PostStatistics(Stream):
+class PostStatistics(Stream[LinkedInClient]):
     """Lifetime statistics of the posts the posts stream kept: `GET
     /rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity=<urn>
     &shares=List(<urn>,...)` (or `ugcPosts=List(...)`; one kind per call), a batch of posts per
@@ -389,12 +394,16 @@ class PostStatistics(Stream):
 
     name = "post_statistics"
     kind = StreamKind.POST_METRICS
-    parent = "posts"
+    parent = Posts
     records_path = "elements"
     contract: ClassVar[dict[str, Any]] = {}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.asked: dict[str, list[str]] = {}  # request URL -> the post URNs it asked about
+
     def batches(self) -> Iterator[tuple[str, list[str]]]:
-        ids = list(dict.fromkeys(self.ctx.state.get(self.parent or "", [])))
+        ids = self.parent_keys()
         size = int(self.ctx.settings.extra.get("post_stats_batch_size", 20))
         unknown = [i for i in ids if not i.startswith(tuple(p for _, p in POST_KINDS))]
         if unknown:
@@ -407,7 +416,7 @@ class PostStatistics(Stream):
             for start in range(0, len(kind), size):
                 yield param, kind[start : start + size]
 
-    def fetch(self) -> Iterator[ParseResult]:
+    def requests(self) -> Iterator[Request]:
         organization = encode(org_urn(self.ctx.account_id))
         for param, batch in self.batches():
             url = (
@@ -415,15 +424,17 @@ class PostStatistics(Stream):
                 f"&organizationalEntity={organization}"
                 f"&{param}=List({','.join(encode(urn) for urn in batch)})"
             )
-            result = self.parse(self.client.get(url), self.ctx)
-            answered = {r.key for r in result.records} | {r.key for r in result.rejects}
-            missing = [urn for urn in batch if urn not in answered]
-            if missing:
-                self.ctx.warn(
-                    f"{self.name}: LinkedIn returned no statistics for {len(missing)} post(s), "
-                    f"e.g. {missing[0]}"
-                )
-            yield result
+            self.asked[url] = batch
+            yield Request("GET", url)
+
+    def after_page(self, request: Request, body: Any, result: ParseResult) -> None:
+        answered = {r.key for r in result.records} | {r.key for r in result.rejects}
+        missing = [urn for urn in self.asked.get(request.url, []) if urn not in answered]
+        if missing:
+            self.ctx.warn(
+                f"{self.name}: LinkedIn returned no statistics for {len(missing)} post(s), "
+                f"e.g. {missing[0]}"
+            )
 
     @classmethod
     def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
@@ -445,11 +456,25 @@ class PostStatistics(Stream):
         return result
 
 
+LINKEDIN_LIFECYCLE = TokenLifecycle(
+    authorize_url="https://www.linkedin.com/oauth/v2/authorization",
+    token_url="https://www.linkedin.com/oauth/v2/accessToken",
+    scopes=("rw_organization_admin", "r_organization_social"),
+    client_auth="form",
+    # 60-day access tokens; the refresh token lives 365 days from the first consent and a
+    # refresh does not extend it (only approved Marketing Developer Platform apps get one)
+    access_lifetime=dt.timedelta(days=60),
+    refresh_lifetime=dt.timedelta(days=365),
+    note="LinkedIn refresh tokens end 365 days after the first consent, whatever refreshes",
+)
+
+
 NETWORK = NetworkSpec(
     name="linkedin",
     title="LinkedIn Pages",
     client_class=LinkedInClient,
     streams=(ShareStatistics, FollowerStatistics, NetworkSize, Posts, PostStatistics),
+    token_lifecycle=LINKEDIN_LIFECYCLE,
     account_id_pattern=r"\d{1,20}",
     account_id_help=(
         "the numeric organization id (digits only, as in urn:li:organization:2414183)"

@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from social_warehouse import registry
+from social_warehouse import metric_registry
+from social_warehouse.connector.auth import TokenLifecycle
 from social_warehouse.connector.client import ApiClient, Request, Response
 from social_warehouse.connector.paging import CursorHasMorePaginator, dig
 from social_warehouse.connector.spec import NetworkSpec
@@ -201,7 +202,7 @@ def counter_violation(item: dict[str, Any], counters: tuple[str, ...]) -> str | 
     return None
 
 
-class BusinessProfile(Stream):
+class BusinessProfile(Stream[TikTokClient]):
     """`GET business/get/?fields=[...]&start_date=&end_date=`: one record per entry of
     `data.metrics` (one per day), the profile object with `metrics` cut down to that day."""
 
@@ -214,27 +215,34 @@ class BusinessProfile(Stream):
     profile_fields = ("username", "display_name")
 
     def fields_param(self) -> str:
-        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
+        metrics = metric_registry.metrics(self.ctx.network, self.name, self.ctx.day)
         wanted = [*self.profile_fields, *metrics]
         return json.dumps(list(dict.fromkeys(wanted)), separators=(",", ":"))
 
-    def call(self, start: dt.date, end: dt.date) -> Any:
+    def request(self, start: dt.date, end: dt.date) -> Request:
         params = {
             "business_id": business_id(self.ctx),
             "fields": self.fields_param(),
             "start_date": start.isoformat(),
             "end_date": end.isoformat(),
         }
-        return self.client.execute(Request("GET", api_path(self.ctx, self.path), params)).body
+        return Request("GET", api_path(self.ctx, self.path), params)
 
-    def fetch(self) -> Iterator[ParseResult]:
+    def call(self, start: dt.date, end: dt.date) -> Any:
+        return self.client.execute(self.request(start, end)).body
+
+    def requests(self) -> Iterator[Request]:
+        days = self.window.days()
+        yield self.request(days[0], days[-1])
+
+    def read(self, request: Request) -> Iterator[Any]:
         days = self.window.days()
         try:
-            body = self.call(days[0], days[-1])
+            body = self.client.execute(request).body
         except ProfileHistoryError as exc:
             body = self.fetch_within_history(days, exc)
         if body is not None:
-            yield self.parse(body, self.ctx)
+            yield body
 
     def fetch_within_history(self, days: list[dt.date], exc: ProfileHistoryError) -> Any:
         """TikTok keeps 60 days of profile history, counted from its own today. Find the oldest
@@ -300,7 +308,7 @@ def created_at(item: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromtimestamp(int(value), dt.UTC)
 
 
-class Videos(Stream):
+class Videos(Stream[TikTokClient]):
     """`GET business/video/list/?fields=[...]&cursor=&max_count=`: the account's videos, newest
     first, with lifetime metrics. Keeps videos published inside the post window and stops paging
     at the first page that reaches past the window's start."""
@@ -322,7 +330,7 @@ class Videos(Stream):
     )
 
     def params(self) -> dict[str, Any]:
-        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
+        metrics = metric_registry.metrics(self.ctx.network, self.name, self.ctx.day)
         fields = list(dict.fromkeys([*self.descriptive_fields, *metrics, *self.watch_fields]))
         return {
             "business_id": business_id(self.ctx),
@@ -377,11 +385,29 @@ class Videos(Stream):
         return False
 
 
+TIKTOK_LIFECYCLE = TokenLifecycle(
+    authorize_url="https://www.tiktok.com/v2/auth/authorize/",
+    token_url="https://business-api.tiktok.com/open_api/v1.3/tt_user/oauth2/token/",
+    refresh_url="https://business-api.tiktok.com/open_api/v1.3/tt_user/oauth2/refresh_token/",
+    scopes=("user.info.basic", "user.info.stats", "user.insights", "video.list", "video.insights"),
+    scope_separator=",",
+    client_auth="json",
+    client_id_param="client_key",
+    code_param="auth_code",
+    # the answer carries a refresh token each time: it is kept whether or not it changed
+    rotates_refresh_token=True,
+    access_lifetime=dt.timedelta(hours=24),
+    refresh_lifetime=dt.timedelta(days=365),
+    envelope=True,
+)
+
+
 NETWORK = NetworkSpec(
     name="tiktok",
     title="TikTok",
     client_class=TikTokClient,
     streams=(BusinessProfile, Videos),
+    token_lifecycle=TIKTOK_LIFECYCLE,
     account_id_pattern=r"[A-Za-z0-9_-]{30,64}",
     account_id_help=(
         "the business account's open_id as TikTok returns it (30 to 64 letters, digits, "

@@ -19,10 +19,10 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
-from social_warehouse.connector.client import ApiClient, Response
+from social_warehouse.connector.auth import TokenLifecycle
+from social_warehouse.connector.client import ApiClient, Request, Response
 from social_warehouse.connector.paging import TokenPaginator
 from social_warehouse.connector.spec import NetworkSpec
 from social_warehouse.connector.streams import (
@@ -163,7 +163,7 @@ class XClient(ApiClient):
         return wait if wait is not None else self.settings.backoff_seconds
 
 
-class Users(Stream):
+class Users(Stream[XClient]):
     """`GET /2/users/:id?user.fields=public_metrics,...`: the account object as of the load,
     one record per load day (followers_count is a total, not a daily flow)."""
 
@@ -204,7 +204,7 @@ def metric_problem(item: dict[str, Any]) -> str | None:
     return None
 
 
-class Tweets(Stream):
+class Tweets(Stream[XClient]):
     """`GET /2/users/:id/tweets`: tweets created in the post lookback window (UTC days;
     `start_time` inclusive, `end_time` exclusive), newest first, with their lifetime public and,
     while X still serves them, private metrics. Every load keeps its own snapshot."""
@@ -260,27 +260,22 @@ class Tweets(Stream):
                 result.rejects.append(Reject(f"unreadable record: {exc}", item, key=item["id"]))
         return result
 
-    def fetch(self) -> Iterator[ParseResult]:
-        gaps = PrivateMetricGaps()
-        for body, result in self._pages():
-            gaps.add(body, result)
-            yield result
-        for message in gaps.warnings(self.ctx):
-            self.ctx.warn(message)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gaps = PrivateMetricGaps()
 
-    def _pages(self) -> Iterator[tuple[Any, ParseResult]]:
-        for first in self.requests():
-            for page, body in enumerate(self.pages(first), start=1):
-                result = self.parse(body, self.ctx)
-                log.info(
-                    "x/%s tweets: page %d, %d records, %d rejected, %d partial errors",
-                    self.ctx.account_id,
-                    page,
-                    len(result.records),
-                    len(result.rejects),
-                    len(_problems(body)),
-                )
-                yield body, result
+    def after_page(self, request: Request, body: Any, result: ParseResult) -> None:
+        self.gaps.add(body, result)
+        if _problems(body):
+            log.info(
+                "x/%s tweets: %d partial errors in an answer",
+                self.ctx.account_id,
+                len(_problems(body)),
+            )
+
+    def after_collect(self, result: ParseResult) -> None:
+        for message in self.gaps.warnings(self.ctx):
+            self.ctx.warn(message)
 
 
 class PrivateMetricGaps:
@@ -335,6 +330,19 @@ class PrivateMetricGaps:
         return messages
 
 
+X_LIFECYCLE = TokenLifecycle(
+    authorize_url="https://x.com/i/oauth2/authorize",
+    token_url="https://api.x.com/2/oauth2/token",
+    scopes=("tweet.read", "users.read", "offline.access"),
+    pkce=True,
+    # confidential clients must authenticate with HTTP Basic, else unauthorized_client
+    client_auth="basic",
+    # every refresh answers a new pair and spends the old refresh token
+    rotates_refresh_token=True,
+    access_lifetime=dt.timedelta(hours=2),
+)
+
+
 NETWORK = NetworkSpec(
     name="x",
     title="X",
@@ -343,6 +351,7 @@ NETWORK = NetworkSpec(
     # lifetime metrics, so a `/2/tweets?ids=` lookup would re-read the same numbers and spend
     # the same monthly post cap twice.
     streams=(Users, Tweets),
+    token_lifecycle=X_LIFECYCLE,
     account_id_pattern=r"\d{1,20}",
     account_id_help=("the numeric user id (digits only), not the @handle"),
     defaults={

@@ -14,9 +14,8 @@ from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from social_warehouse import registry
+from social_warehouse.connector.auth import TokenLifecycle
 from social_warehouse.connector.client import ApiClient, Request, Response
-from social_warehouse.connector.metrics import call_dropping_invalid
 from social_warehouse.connector.paging import OffsetPaginator, TokenPaginator, dig
 from social_warehouse.connector.spec import NetworkSpec
 from social_warehouse.connector.streams import (
@@ -47,7 +46,6 @@ RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 # Playlist items of videos that were made private or deleted after upload: they keep their
 # place in the uploads playlist but have no publish time and no statistics.
 UNAVAILABLE_TITLES = {"Private video", "Deleted video"}
-UPLOADS_STATE = "uploads_playlist"
 
 
 def _google_error(body: Any) -> tuple[str, str, str, str]:
@@ -82,7 +80,6 @@ class YouTubeClient(ApiClient):
         super().__init__(*args, **kwargs)
         data_base = self.conn.extra.get("data_api_base_url") or self.conn.base_url
         self.data_base_url = str(data_base).rstrip("/") + "/"
-        self.dropped_metrics: set[str] = set()
         self.units_spent = 0
 
     def data_url(self, path: str) -> str:
@@ -175,7 +172,7 @@ def _row_problem(row: Any, headers: list[dict[str, Any]]) -> str | None:
     return None
 
 
-class ChannelDaily(Stream):
+class ChannelDaily(Stream[YouTubeClient]):
     """`GET /v2/reports?ids=channel==<id>&dimensions=day&metrics=...`: one record per Pacific day,
     the day's row with the column headers that name its cells. Rows stop at the last day whose
     data exists (~48 h late): the days still missing are left to the next runs' lookback."""
@@ -187,16 +184,32 @@ class ChannelDaily(Stream):
     records_path = "rows"
     paginator = OffsetPaginator("startIndex", "maxResults", first_offset=1)
 
-    def fetch(self) -> Iterator[ParseResult]:
-        client: YouTubeClient = self.client  # type: ignore[assignment]
-        metrics = registry.metrics(self.ctx.network, self.name, self.ctx.day)
-        results = call_dropping_invalid(
-            metrics, self._read_all_pages, self.ctx, client.dropped_metrics
+    metric_source = "channel_daily"
+
+    def requests(self) -> Iterator[Request]:
+        yield Request(
+            "GET",
+            self.resolved_path(),
+            {
+                "ids": f"channel=={self.ctx.account_id}",
+                "startDate": self.window.start.isoformat(),
+                "endDate": self.window.end.isoformat(),
+                "dimensions": "day",
+                "sort": "day",
+                "maxResults": min(self.ctx.settings.page_size, MAX_REPORT_ROWS),
+                "startIndex": 1,
+            },
         )
-        result = merge_metric_sets(results)
+
+    def with_metrics(self, request: Request, names: list[str]) -> Request:
+        return Request("GET", request.url, {**request.params, "metrics": ",".join(names)})
+
+    def merge_parts(self, parts: list[ParseResult]) -> ParseResult:
+        return merge_metric_sets(parts)
+
+    def after_collect(self, result: ParseResult) -> None:
         self._warn_missing_days(result)
         self._warn_short_lookback()
-        yield result
 
     def _warn_short_lookback(self) -> None:
         settings = self.ctx.settings
@@ -207,27 +220,6 @@ class ChannelDaily(Stream):
                 "or late run loses days for good. Set lookback_days: 5 for youtube in "
                 "config/networks.yml"
             )
-
-    def _read_all_pages(self, metrics: list[str]) -> ParseResult:
-        path = self.resolved_path()
-        request = Request(
-            "GET",
-            path,
-            {
-                "ids": f"channel=={self.ctx.account_id}",
-                "startDate": self.window.start.isoformat(),
-                "endDate": self.window.end.isoformat(),
-                "metrics": ",".join(metrics),
-                "dimensions": "day",
-                "sort": "day",
-                "maxResults": min(self.ctx.settings.page_size, MAX_REPORT_ROWS),
-                "startIndex": 1,
-            },
-        )
-        total = ParseResult()
-        for body in self.pages(request):
-            total.extend(self.parse(body, self.ctx))
-        return total
 
     def _warn_missing_days(self, result: ParseResult) -> None:
         loaded = {r.record_date for r in result.records}
@@ -329,7 +321,7 @@ def _count_problem(item: dict[str, Any], path: str) -> str | None:
     return None
 
 
-class Channel(Stream):
+class Channel(Stream[YouTubeClient]):
     """`GET /youtube/v3/channels?part=statistics,contentDetails&id=<id>`: the channel as of the
     load (subscriber count, the uploads playlist the videos stream lists)."""
 
@@ -341,37 +333,27 @@ class Channel(Stream):
     counts = ("statistics.subscriberCount", "statistics.viewCount", "statistics.videoCount")
 
     def requests(self) -> Iterator[Request]:
-        client: YouTubeClient = self.client  # type: ignore[assignment]
         yield Request(
             "GET",
-            client.data_url(self.path),
+            self.client.data_url(self.path),
             {"part": "statistics,contentDetails", "id": self.ctx.account_id},
         )
 
-    def fetch(self) -> Iterator[ParseResult]:
-        for result in super().fetch():
-            if not result.records and not result.rejects:
-                raise ApiError(
-                    self.ctx.network,
-                    f"no channel {self.ctx.account_id!r} in the Data API answer",
-                    hint=(
-                        "Check the channel id (UC + 22 characters) in config/accounts.yml and that "
-                        f"the token of connection {self.ctx.settings.connection_id!r} can see it"
-                    ),
-                )
-            yield result
+    def after_collect(self, result: ParseResult) -> None:
+        if not result.records and not result.rejects:
+            raise ApiError(
+                self.ctx.network,
+                f"no channel {self.ctx.account_id!r} in the Data API answer",
+                hint=(
+                    "Check the channel id (UC + 22 characters) in config/accounts.yml and that "
+                    f"the grant of connection {self.client.conn.conn_id!r} can see it"
+                ),
+            )
 
     @classmethod
     def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
         result = super().parse(body, ctx)
         return _reject_bad_counts(result, cls.counts)
-
-    def collect(self) -> ParseResult:
-        total = super().collect()
-        for record in total.records:
-            uploads = dig(record.payload, "contentDetails.relatedPlaylists.uploads")
-            self.ctx.state[UPLOADS_STATE] = uploads
-        return total
 
 
 def _reject_bad_counts(result: ParseResult, paths: tuple[str, ...]) -> ParseResult:
@@ -388,7 +370,7 @@ def _reject_bad_counts(result: ParseResult, paths: tuple[str, ...]) -> ParseResu
 
 
 # --- videos -------------------------------------------------------------------------------------
-class Videos(Stream):
+class Videos(Stream[YouTubeClient]):
     """The channel's uploads published inside the post window, from its uploads playlist
     (`GET /youtube/v3/playlistItems?playlistId=UU...`, newest first, 1 unit a page). Paging
     stops at the first page that reaches past the window."""
@@ -398,7 +380,7 @@ class Videos(Stream):
     path = "youtube/v3/playlistItems"
     key = ("contentDetails.videoId",)
     records_path = "items"
-    parent = "channel"
+    parent = Channel
     contract = {
         "contentDetails.videoId": str,
         "contentDetails.videoPublishedAt": str,
@@ -406,14 +388,20 @@ class Videos(Stream):
     }
     paginator = TokenPaginator("nextPageToken", "pageToken")
 
+    def uploads_playlist(self) -> str:
+        """The playlist the channel stream found; a channel's uploads playlist is also its id
+        with UC replaced by UU."""
+        for record in self.parent_records():
+            uploads = dig(record.payload, "contentDetails.relatedPlaylists.uploads")
+            if isinstance(uploads, str) and uploads:
+                return uploads
+        return "UU" + self.ctx.account_id[2:]
+
     def requests(self) -> Iterator[Request]:
-        client: YouTubeClient = self.client  # type: ignore[assignment]
-        # The channel stream found the playlist; a channel's uploads playlist is also its id
-        # with UC replaced by UU, which lets this stream run on its own.
-        uploads = self.ctx.state.get(UPLOADS_STATE) or "UU" + self.ctx.account_id[2:]
+        uploads = self.uploads_playlist()
         yield Request(
             "GET",
-            client.data_url(self.path),
+            self.client.data_url(self.path),
             {
                 "part": "contentDetails,snippet",
                 "playlistId": uploads,
@@ -472,7 +460,7 @@ def _published(item: Any) -> dt.datetime | None:
 
 
 # --- video_statistics ---------------------------------------------------------------------------
-class VideoStatistics(Stream):
+class VideoStatistics(Stream[YouTubeClient]):
     """Lifetime statistics of every video the videos stream saw, 50 ids a call:
     `GET /youtube/v3/videos?part=statistics,snippet&id=a,b,...`. Counts are strings."""
 
@@ -480,31 +468,28 @@ class VideoStatistics(Stream):
     kind = StreamKind.POST_METRICS
     path = "youtube/v3/videos"
     records_path = "items"
-    parent = "videos"
+    parent = Videos
     contract = {"id": str, "statistics": dict}
 
     def requests(self) -> Iterator[Request]:
-        client: YouTubeClient = self.client  # type: ignore[assignment]
-        ids: list[str] = self.ctx.state.get(self.parent or "", [])
+        ids = self.parent_keys()
         for start in range(0, len(ids), IDS_PER_CALL):
             batch = ids[start : start + IDS_PER_CALL]
             yield Request(
                 "GET",
-                client.data_url(self.path),
+                self.client.data_url(self.path),
                 {"part": "statistics,snippet", "id": ",".join(batch)},
             )
 
-    def collect(self) -> ParseResult:
-        total = super().collect()
-        wanted = set(self.ctx.state.get(self.parent or "", []))
-        answered = {r.key for r in total.records} | {r.key for r in total.rejects if r.key}
+    def after_collect(self, result: ParseResult) -> None:
+        wanted = set(self.parent_keys())
+        answered = {r.key for r in result.records} | {r.key for r in result.rejects if r.key}
         gone = sorted(wanted - answered)
         if gone:
             self.ctx.warn(
                 f"{len(gone)} video(s) listed in the uploads playlist returned no statistics "
                 f"(made private or deleted since): {', '.join(gone[:10])}"
             )
-        return total
 
     @classmethod
     def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
@@ -537,11 +522,31 @@ class VideoStatistics(Stream):
         return result
 
 
+YOUTUBE_LIFECYCLE = TokenLifecycle(
+    authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
+    token_url="https://oauth2.googleapis.com/token",
+    scopes=(
+        "https://www.googleapis.com/auth/yt-analytics.readonly",
+        "https://www.googleapis.com/auth/youtube.readonly",
+    ),
+    pkce=True,
+    client_auth="form",
+    access_lifetime=dt.timedelta(hours=1),
+    # offline access and a fresh consent are what make Google hand out a refresh token
+    authorize_params={"access_type": "offline", "prompt": "consent"},
+    note=(
+        "Publish the Google OAuth consent screen to 'In production': in 'Testing' every "
+        "refresh token dies 7 days after consent"
+    ),
+)
+
+
 NETWORK = NetworkSpec(
     name="youtube",
     title="YouTube",
     client_class=YouTubeClient,
     streams=(ChannelDaily, Channel, Videos, VideoStatistics),
+    token_lifecycle=YOUTUBE_LIFECYCLE,
     account_id_pattern=r"UC[A-Za-z0-9_-]{22}",
     account_id_help=("the channel id: UC followed by 22 letters, digits, - or _ (not the @handle)"),
     defaults={

@@ -51,9 +51,9 @@ Loads one day of **{title}** for every account configured under `{network}` in
 
 def build_extract_dag(network: str) -> DAG:
     from social_warehouse.config import load_network_settings
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
 
-    spec = registry.get(network)
+    spec = catalog.get(network)
     settings = load_network_settings(network)
     asset = raw_asset(network)
 
@@ -138,7 +138,12 @@ def build_extract_dag(network: str) -> DAG:
             allow_shrink = bool((context.get("params") or {}).get("allow_shrink"))
             try:
                 outcome = run_account_load(
-                    network, account["account_id"], day, run_id=run_id, allow_shrink=allow_shrink
+                    network,
+                    account["account_id"],
+                    day,
+                    run_id=run_id,
+                    allow_shrink=allow_shrink,
+                    grant_name=account.get("grant"),
                 )
             except (AuthError, ApiVersionError, ConfigError) as exc:
                 # retrying cannot fix a dead token, a sunset API version or a wrong config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from social_warehouse.config import load_network_settings
-from social_warehouse.networks import registry
+from social_warehouse.networks import catalog
 
 
 def pool_name(network: str) -> str:
@@ -14,7 +14,7 @@ def ensure_pools() -> list[str]:
     from airflow.models.pool import Pool
 
     lines = []
-    for network in registry.names():
+    for network in catalog.names():
         settings = load_network_settings(network)
         Pool.create_or_update_pool(
             name=pool_name(network),

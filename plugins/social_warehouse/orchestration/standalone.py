@@ -13,7 +13,7 @@ from pathlib import Path
 from social_warehouse import paths
 from social_warehouse.config import load_network_settings
 from social_warehouse.connections import env_var_name
-from social_warehouse.networks import registry
+from social_warehouse.networks import catalog
 from social_warehouse.orchestration.airflow_env import apply_airflow_env
 from social_warehouse.orchestration.dbt_env import apply_dbt_env
 from social_warehouse.sandbox.server import Sandbox
@@ -45,7 +45,7 @@ def main() -> int:
         }
     )
     sandbox = Sandbox(port=int(os.environ.get("SANDBOX_PORT", "8765"))).start()
-    for network in registry.names():
+    for network in catalog.names():
         conn_id = load_network_settings(network).connection_id
         os.environ.setdefault(
             env_var_name(conn_id), f"http://:sandbox-token@{sandbox.url.split('://')[1]}/{network}"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from social_warehouse.connector.streams import Stream
-from social_warehouse.networks import registry
+from social_warehouse.networks import catalog
 from social_warehouse.warehouse.migrate import raw_table_name
 
 JSON_TYPES = {
@@ -71,7 +71,7 @@ inner join ops.load_manifest as manifest on manifest.load_id = raw.load_id
 
 def raw_targets(networks: list[str] | None = None) -> list[Target]:
     targets = []
-    for spec in registry.all_specs():
+    for spec in catalog.all_specs():
         if networks is not None and spec.name not in networks:
             continue
         for stream in spec.streams:

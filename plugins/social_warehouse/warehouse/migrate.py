@@ -66,14 +66,14 @@ def raw_table_migration(network: str, stream: str) -> Migration:
 
 
 def planned() -> list[Migration]:
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
 
     files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
     migrations = [
         Migration(f.stem.split("_", 1)[0], f.stem.split("_", 1)[1].replace("_", " "), f.read_text())
         for f in files
     ]
-    for spec in registry.all_specs():
+    for spec in catalog.all_specs():
         migrations.extend(raw_table_migration(spec.name, s.name) for s in spec.streams)
     return migrations
 

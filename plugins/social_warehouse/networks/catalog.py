@@ -16,7 +16,7 @@ def _all() -> dict[str, NetworkSpec]:
 
     found: dict[str, NetworkSpec] = {}
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_") or info.name == "registry":
+        if info.name.startswith("_") or info.name == "catalog":
             continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         spec = getattr(module, "NETWORK", None)
