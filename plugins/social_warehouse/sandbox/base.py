@@ -13,11 +13,48 @@ from typing import Any, ClassVar
 from social_warehouse.sandbox.model import AccountModel, Post
 from social_warehouse.timeutil import day_start
 
+# Every fault kind some part of the sandbox reacts to (server.py's docstring says what each does
+# and takes). A kind nothing reacts to is refused: a misspelt fault would make a test pass for
+# the wrong reason. A network module that grows a fault adds its kind here.
+FAULT_KINDS = frozenset(
+    {
+        # any network (server.py)
+        "expired_token",
+        "throttle",
+        "server_error",
+        "malformed_body",
+        "malformed_record",
+        "slow",
+        # paged listings (listing.py)
+        "empty_page_with_next",
+        "repeat_cursor",
+        # per network
+        "retire_metric",
+        "ignore_period",
+        "incompatible_metric",
+        "pre_conversion",
+        "follower_count_empty",
+        "app_only_token",
+        "usage_capped",
+        "not_found",
+        "daily_limit",
+        "revoked_token",
+        "access_denied",
+        "quota_exceeded",
+        "forbidden",
+        "api_error",
+    }
+)
+# Faults that reshape a paged listing (see listing.py): they hold for every request of the
+# listing, since a layout that changed between two pages would lose items in the sandbox itself.
+LISTING_FAULTS = frozenset({"empty_page_with_next", "repeat_cursor"})
+
 
 @dataclass
 class Fault:
     """A switchable failure. `count` matching requests fail (None = all) after `after` have
-    passed; `path` is a regex matched against the network-relative path."""
+    passed; `path` is a regex matched against the network-relative path. Listing faults ignore
+    `count` and `after`: they hold until the faults are cleared."""
 
     kind: str
     network: str | None = None
@@ -27,6 +64,16 @@ class Fault:
     params: dict[str, Any] = field(default_factory=dict)
     seen: int = 0
     fired: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            known = ", ".join(sorted(FAULT_KINDS))
+            raise ValueError(
+                f"unknown fault kind {self.kind!r}; the sandbox knows {known} "
+                "(social_warehouse/sandbox/server.py says what each one does)"
+            )
+        if self.kind in LISTING_FAULTS:
+            self.count, self.after = None, 0
 
     def matches(self, network: str, path: str) -> bool:
         if self.network and self.network != network:
