@@ -556,6 +556,8 @@ def test_listing_faults_set_over_http_hold_until_cleared(fsb):
     assert [(f["kind"], f["count"], f["after"]) for f in listed] == [("repeat_cursor", None, 0)]
     with pytest.raises(ValueError, match="unknown fault kind"):
         Fault(kind="repeat_cursors")
+    with pytest.raises(ValueError, match=r"params\.pages"):
+        add_fault(fsb, "empty_page_with_next", "x", params={"pages": "2"})
 
 
 # --- Facebook page insights periods ---------------------------------------------------------------

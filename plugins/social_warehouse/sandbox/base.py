@@ -72,8 +72,33 @@ class Fault:
                 f"unknown fault kind {self.kind!r}; the sandbox knows {known} "
                 "(social_warehouse/sandbox/server.py says what each one does)"
             )
+        problem = self._params_problem()
+        if problem:
+            raise ValueError(problem)
         if self.kind in LISTING_FAULTS:
             self.count, self.after = None, 0
+
+    def _params_problem(self) -> str | None:
+        """Why the params are unusable, or None: refused when the fault is set, rather than
+        answered with a sandbox 500 by the first request it matches."""
+        if self.kind == "slow":
+            seconds = self.params.get("seconds", 1.0)
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                return f"slow: params.seconds must be a number of seconds >= 0, got {seconds!r}"
+        if self.kind not in LISTING_FAULTS:
+            return None
+        spec = self.params.get("pages", [0])
+        for value in spec if isinstance(spec, list) else [spec]:
+            whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            if not whole and value not in ("first", "middle", "last"):
+                return (
+                    f"{self.kind}: params.pages holds {value!r}; use page numbers (0 = the first "
+                    "page the client receives) or first, middle, last"
+                )
+        visible = self.params.get("visible", 0)
+        if isinstance(visible, bool) or not isinstance(visible, int) or visible < 0:
+            return f"{self.kind}: params.visible must be a whole number >= 0, got {visible!r}"
+        return None
 
     def matches(self, network: str, path: str) -> bool:
         if self.network and self.network != network:

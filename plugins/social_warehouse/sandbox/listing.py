@@ -23,6 +23,25 @@ sandbox itself would lose items), and both follow the page size of each request:
   URL, token, cursor or `start`; for the first page, the continuation of the first page itself),
   so a client that follows blindly requests the same page forever.
   params: `pages` (as above, default [0]; "last" is the last page).
+
+The continuation of each listing, and how an empty page looks:
+
+- Facebook published_posts/posts, Instagram media: `paging.next`, an absolute URL (the request's
+  query with `after=<cursor>`, the access token included when it came as a query parameter), and
+  `paging.cursors.before/after`. The end: no `paging.next`. An empty page:
+  `{"data": [], "paging": {"cursors": {"before", "after"}, "next"[, "previous"]}}`; an empty
+  listing is `{"data": []}` alone.
+- X user timeline: `meta.next_token`, sent back as `pagination_token`. The end: no next_token.
+  An empty page has no `data`: `{"meta": {"result_count": 0, "next_token"[, "previous_token"]}}`.
+- LinkedIn posts: `paging.links[]` entry `{"type": "application/json", "rel": "next", "href":
+  "/rest/posts?...&start=<start + count>&count=<count>"}`, relative to the API host; `paging`
+  also echoes `start` and `count`, and `total` counts hidden posts. The end: no `rel: next` link.
+- YouTube playlistItems: `nextPageToken`, sent back as `pageToken`. The end: no nextPageToken.
+  `pageInfo.totalResults` counts hidden videos and `snippet.position` is the slot.
+- TikTok business/video/list: `data.cursor`, sent back as `cursor` while `data.has_more` is true.
+  The end: `has_more` false.
+- YouTube Analytics reports have no continuation: the client counts `startIndex` itself and a
+  short page (or no `rows`) is the end; only `repeat_cursor` applies there (youtube.py).
 """
 
 from __future__ import annotations
@@ -32,11 +51,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from social_warehouse.sandbox.base import Fault, SandboxRequest
+from social_warehouse.sandbox.base import SandboxRequest
 
 EMPTY_PAGE = "empty_page_with_next"
 REPEAT_CURSOR = "repeat_cursor"
-NAMED_PAGES = ("first", "middle", "last")
 
 T = TypeVar("T")
 
@@ -85,7 +103,7 @@ def page(items: Sequence[T], offset: int, size: int, request: SandboxRequest) ->
     repeated = False
     if repeat is not None and size > 0:
         pages = math.ceil(len(slots) / size)
-        wanted = page_numbers(repeat.params.get("pages", [0]), pages, trailing=False)
+        wanted = page_numbers(repeat.params.get("pages", [0]), pages)
         repeated = offset // size in wanted
     return Page(
         items=[s for _, s in visible],
@@ -104,7 +122,7 @@ def with_hidden_slots(items: Sequence[Any], size: int, params: dict[str, Any]) -
     named = spec if isinstance(spec, list) else [spec]
     trailing = "last" in named
     clean_pages = math.ceil(len(items) / size)
-    targets = sorted(page_numbers([p for p in named if p != "last"], clean_pages, trailing=True))
+    targets = sorted(page_numbers([p for p in named if p != "last"], clean_pages))
     visible = min(max(int(params.get("visible", 0)), 0), size - 1)
     slots: list[Any] = list(items)
     if trailing:  # after every other empty page is in: a new page after the last one
@@ -120,35 +138,9 @@ def with_hidden_slots(items: Sequence[Any], size: int, params: dict[str, Any]) -
     return slots
 
 
-def page_numbers(spec: Any, pages: int, *, trailing: bool) -> set[int]:
-    """Resolve a `pages` param against a listing of `pages` pages. `trailing`: "last" is a new
-    page after the last one (empty pages) rather than the last one itself (repeat)."""
-    named = {
-        "first": 0,
-        "middle": pages // 2,
-        "last": pages if trailing else max(pages - 1, 0),
-    }
+def page_numbers(spec: Any, pages: int) -> set[int]:
+    """Resolve a `pages` param against a listing of `pages` pages ("last" is the last page;
+    `with_hidden_slots` handles its own "last", a page after it)."""
+    named = {"first": 0, "middle": pages // 2, "last": max(pages - 1, 0)}
     values = spec if isinstance(spec, list) else [spec]
     return {named[v] if isinstance(v, str) else int(v) for v in values}
-
-
-def check_params(fault: Fault) -> str | None:
-    """Why a listing fault's params are unusable, or None: the control endpoint answers 400
-    rather than the first listing request answering a sandbox 500."""
-    if fault.kind not in (EMPTY_PAGE, REPEAT_CURSOR):
-        return None
-    spec = fault.params.get("pages", [0])
-    values = spec if isinstance(spec, list) else [spec]
-    for value in values:
-        ok_int = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        if not ok_int and value not in NAMED_PAGES:
-            return (
-                f"{fault.kind}: params.pages holds {value!r}; use page numbers (0 = the first "
-                f"page the client receives) or one of {', '.join(NAMED_PAGES)}"
-            )
-    visible = fault.params.get("visible", 0)
-    if fault.kind == EMPTY_PAGE and (
-        not isinstance(visible, int) or isinstance(visible, bool) or visible < 0
-    ):
-        return f"{fault.kind}: params.visible must be a whole number >= 0, got {visible!r}"
-    return None

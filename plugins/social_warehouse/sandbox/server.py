@@ -97,7 +97,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from social_warehouse.sandbox import listing
 from social_warehouse.sandbox.base import Fault, SandboxNetwork, SandboxRequest, SandboxResponse
 from social_warehouse.timeutil import parse_day, parse_instant
 
@@ -282,9 +281,6 @@ def control(
             fault = Fault(**data)
         except (TypeError, ValueError) as exc:
             return SandboxResponse(400, {"error": str(exc)})
-        problem = fault_problem(fault)
-        if problem:
-            return SandboxResponse(400, {"error": problem})
         with state.lock:
             state.faults.append(fault)
         return SandboxResponse(201, {"faults": len(state.faults)})
@@ -328,15 +324,6 @@ def control(
         )
         return SandboxResponse(200, truth)
     return SandboxResponse(404, {"error": f"no control endpoint {method} {path}"})
-
-
-def fault_problem(fault: Fault) -> str | None:
-    """Why a fault's params are unusable, or None."""
-    if fault.kind == "slow":
-        seconds = fault.params.get("seconds", 1.0)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            return f"slow: params.seconds must be a number of seconds >= 0, got {seconds!r}"
-    return listing.check_params(fault)
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):

@@ -319,7 +319,7 @@ class YouTubeSandbox(SandboxNetwork):
         if fault is None:
             return start
         pages = math.ceil(rows / size)
-        chosen = min(listing.page_numbers(fault.params.get("pages", [0]), pages, trailing=False))
+        chosen = min(listing.page_numbers(fault.params.get("pages", [0]), pages))
         return min(start, chosen * size)
 
     def _unknown_metrics(self, request: SandboxRequest, metrics: list[str]) -> list[str]:
