@@ -13,11 +13,48 @@ from typing import Any, ClassVar
 from social_warehouse.sandbox.model import AccountModel, Post
 from social_warehouse.timeutil import day_start
 
+# Every fault kind some part of the sandbox reacts to (server.py's docstring says what each does
+# and takes). A kind nothing reacts to is refused: a misspelt fault would make a test pass for
+# the wrong reason. A network module that grows a fault adds its kind here.
+FAULT_KINDS = frozenset(
+    {
+        # any network (server.py)
+        "expired_token",
+        "throttle",
+        "server_error",
+        "malformed_body",
+        "malformed_record",
+        "slow",
+        # paged listings (listing.py)
+        "empty_page_with_next",
+        "repeat_cursor",
+        # per network
+        "retire_metric",
+        "ignore_period",
+        "incompatible_metric",
+        "pre_conversion",
+        "follower_count_empty",
+        "app_only_token",
+        "usage_capped",
+        "not_found",
+        "daily_limit",
+        "revoked_token",
+        "access_denied",
+        "quota_exceeded",
+        "forbidden",
+        "api_error",
+    }
+)
+# Faults that reshape a paged listing (see listing.py): they hold for every request of the
+# listing, since a layout that changed between two pages would lose items in the sandbox itself.
+LISTING_FAULTS = frozenset({"empty_page_with_next", "repeat_cursor"})
+
 
 @dataclass
 class Fault:
     """A switchable failure. `count` matching requests fail (None = all) after `after` have
-    passed; `path` is a regex matched against the network-relative path."""
+    passed; `path` is a regex matched against the network-relative path. Listing faults ignore
+    `count` and `after`: they hold until the faults are cleared."""
 
     kind: str
     network: str | None = None
@@ -27,6 +64,41 @@ class Fault:
     params: dict[str, Any] = field(default_factory=dict)
     seen: int = 0
     fired: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            known = ", ".join(sorted(FAULT_KINDS))
+            raise ValueError(
+                f"unknown fault kind {self.kind!r}; the sandbox knows {known} "
+                "(social_warehouse/sandbox/server.py says what each one does)"
+            )
+        problem = self._params_problem()
+        if problem:
+            raise ValueError(problem)
+        if self.kind in LISTING_FAULTS:
+            self.count, self.after = None, 0
+
+    def _params_problem(self) -> str | None:
+        """Why the params are unusable, or None: refused when the fault is set, rather than
+        answered with a sandbox 500 by the first request it matches."""
+        if self.kind == "slow":
+            seconds = self.params.get("seconds", 1.0)
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                return f"slow: params.seconds must be a number of seconds >= 0, got {seconds!r}"
+        if self.kind not in LISTING_FAULTS:
+            return None
+        spec = self.params.get("pages", [0])
+        for value in spec if isinstance(spec, list) else [spec]:
+            whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            if not whole and value not in ("first", "middle", "last"):
+                return (
+                    f"{self.kind}: params.pages holds {value!r}; use page numbers (0 = the first "
+                    "page the client receives) or first, middle, last"
+                )
+        visible = self.params.get("visible", 0)
+        if isinstance(visible, bool) or not isinstance(visible, int) or visible < 0:
+            return f"{self.kind}: params.visible must be a whole number >= 0, got {visible!r}"
+        return None
 
     def matches(self, network: str, path: str) -> bool:
         if self.network and self.network != network:

@@ -1,6 +1,7 @@
 """Facebook Pages on the Graph API: page object, published posts with cursor paging, page
-insights per day (90-day windows, `end_time` at the end of the Pacific day), lifetime post
-insights through `?ids=` batches or `/{post-id}/insights`, usage headers and the error envelope."""
+insights per day (90-day windows, `end_time` at the end of the Pacific day; every metric once per
+period `day`, `week` and `days_28` unless `period` pins one), lifetime post insights through
+`?ids=` batches or `/{post-id}/insights`, usage headers and the error envelope."""
 
 from __future__ import annotations
 
@@ -59,6 +60,15 @@ STATUS_TYPES = {
     "status": "mobile_status_update",
 }
 MAX_DAYS = 90
+# Page insights periods: each metric's value over the day, the 7 days or the 28 days ending at
+# end_time. `id` is `{page-id}/insights/{metric}/{period}`; titles and descriptions are prefixed
+# as the Graph API prefixes them ("Weekly Total Impressions", "Weekly: ...").
+PERIODS = ("day", "week", "days_28")
+PERIOD_DAYS = {"day": 1, "week": 7, "days_28": 28}
+PERIOD_LABELS = {"day": "Daily", "week": "Weekly", "days_28": "28 Days"}
+PERIOD_TITLES = {"day": "", "week": "Weekly", "days_28": "28 Days"}
+# Totals rather than flows: the same value at end_time for every period.
+STOCK_METRICS = {"page_follows"}
 
 
 class FacebookPagesSandbox(SandboxNetwork):
@@ -73,7 +83,11 @@ class FacebookPagesSandbox(SandboxNetwork):
     routes = [
         ("GET", V + r"/?", "batch"),
         ("GET", V + r"/(?P<page_id>\d+)", "page"),
-        ("GET", V + r"/(?P<page_id>\d+)/insights(?:/(?P<metric>[a-z_]+))?", "page_insights"),
+        (
+            "GET",
+            V + r"/(?P<page_id>\d+)/insights(?:/(?P<metric>[a-z_]+)(?:/(?P<period>[a-z0-9_]+))?)?",
+            "page_insights",
+        ),
         ("GET", V + r"/(?P<page_id>\d+)/(?:published_posts|posts)", "posts"),
         ("GET", V + r"/(?P<post_id>\d+_\d+)/insights", "post_insights"),
         ("GET", V + r"/(?P<post_id>\d+_\d+)", "post"),
@@ -135,8 +149,15 @@ class FacebookPagesSandbox(SandboxNetwork):
         return SandboxResponse(200, {k: values[k] for k in wanted if k in values} | {"id": page_id})
 
     def page_insights(
-        self, request: SandboxRequest, version: str, page_id: str, metric: str | None = None
+        self,
+        request: SandboxRequest,
+        version: str,
+        page_id: str,
+        metric: str | None = None,
+        period: str | None = None,
     ) -> SandboxResponse:
+        """`/{page-id}/insights?metric=a,b[&period=]` or `/{page-id}/insights/{metric}[/{period}]`:
+        per metric and period, one value per day in since..until (at most 90 days)."""
         if (bad := self._check(request, version)) is not None:
             return bad
         metrics = (
@@ -146,11 +167,18 @@ class FacebookPagesSandbox(SandboxNetwork):
             return self.error("bad_request", request, message="The parameter metric is required")
         if self._invalid_metrics(request, metrics, PAGE_METRICS):
             return self.error("invalid_metric", request)
-        period = request.query.get("period", "day")
-        if period != "day":
+        pinned = period or request.query.get("period")
+        if pinned is not None and pinned not in PERIODS:
             return self.error(
-                "bad_request", request, message=f"Unsupported period {period!r} for these metrics"
+                "bad_request",
+                request,
+                message=f"period must be one of the following values: {', '.join(PERIODS)}",
             )
+        # Unpinned, the API answers every metric once per period, all with the same end_time
+        # values; older API versions did so even with period=day (the ignore_period fault).
+        periods = list(PERIODS) if pinned is None else [pinned]
+        if request.fault("ignore_period") is not None:
+            periods = list(PERIODS)
         model = self.model(page_id)
         today = model.day_close(request.now.astimezone(dt.UTC).date()) - dt.timedelta(days=1)
         since = (
@@ -178,29 +206,41 @@ class FacebookPagesSandbox(SandboxNetwork):
             if day_start(day, self.tz) >= horizon:
                 days.append(day)
             day += dt.timedelta(days=1)
+        # Daily values from far enough back for the longest period's sums to be complete.
+        span = max(PERIOD_DAYS[p] for p in periods)
+        served_by_day: dict[dt.date, dict[str, int] | None] = {}
+        for day in days:
+            for back in range(span):
+                earlier = day - dt.timedelta(days=back)
+                if earlier not in served_by_day:
+                    served_by_day[earlier] = model.day_as_of(earlier, request.now)
         data = []
         for name in metrics:
-            values = []
-            for day in days:
-                served = model.day_as_of(day, request.now)
-                if served is None:
-                    continue
-                values.append(
+            daily = {
+                day: self._page_value(name, served, page_id, day)
+                for day, served in served_by_day.items()
+                if served is not None
+            }
+            for each in periods:
+                values = [
                     {
-                        "value": self._page_value(name, served, page_id, day),
+                        "value": self._period_value(name, each, day, daily),
                         "end_time": g.iso_graph(model.day_close(day)),
                     }
+                    for day in days
+                    if day in daily
+                ]
+                words = name.replace("_", " ")
+                data.append(
+                    {
+                        "name": name,
+                        "period": each,
+                        "values": values,
+                        "title": " ".join(filter(None, [PERIOD_TITLES[each], words.title()])),
+                        "description": f"{PERIOD_LABELS[each]}: {words}",
+                        "id": f"{page_id}/insights/{name}/{each}",
+                    }
                 )
-            data.append(
-                {
-                    "name": name,
-                    "period": "day",
-                    "values": values,
-                    "title": name.replace("_", " ").title(),
-                    "description": f"Daily: {name.replace('_', ' ')}",
-                    "id": f"{page_id}/insights/{name}/day",
-                }
-            )
         body = {
             "data": data,
             "paging": {
@@ -219,6 +259,23 @@ class FacebookPagesSandbox(SandboxNetwork):
             },
         }
         return SandboxResponse(200, body)
+
+    @staticmethod
+    def _period_value(name: str, period: str, day: dt.date, daily: dict[dt.date, Any]) -> Any:
+        """The metric over `period` ending with `day`: the sum of the last 7 or 28 daily values
+        (key by key for breakdown dicts). A stock (a total such as page_follows) is the total at
+        end_time whatever the period. Unique counts are summed too, where the real API counts
+        each person once per period: a week's reach here is an upper bound of the real one."""
+        if period == "day" or name in STOCK_METRICS:
+            return daily[day]
+        parts = [
+            daily[earlier]
+            for back in range(PERIOD_DAYS[period])
+            if (earlier := day - dt.timedelta(days=back)) in daily
+        ]
+        if parts and isinstance(parts[0], dict):
+            return {key: sum(part[key] for part in parts) for key in parts[0]}
+        return sum(parts)
 
     @staticmethod
     def _page_value(name: str, served: dict[str, int], page_id: str, day: dt.date) -> Any:

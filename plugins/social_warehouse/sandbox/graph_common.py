@@ -11,6 +11,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
+from social_warehouse.sandbox import listing
 from social_warehouse.sandbox.base import SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import rng
 from social_warehouse.timeutil import day_start
@@ -199,8 +200,11 @@ def decode_cursor(cursor: str) -> int:
 
 
 def self_url(request: SandboxRequest, network: str, **overrides: Any) -> str:
+    """The request's own URL with some query parameters replaced (None removes one), as the
+    Graph API builds `paging.next`/`previous`: the access token included when it came that way."""
     host = request.header("Host", "127.0.0.1")
-    query = {**request.query, **{k: v for k, v in overrides.items() if v is not None}}
+    query = {**request.query, **overrides}
+    query = {k: v for k, v in query.items() if v is not None}
     return f"http://{host}/{network}{request.path}?{urlencode(query)}"
 
 
@@ -211,16 +215,21 @@ def cursor_page(
     default_limit: int = 25,
     max_limit: int = 100,
 ) -> dict[str, Any]:
+    """An edge page: `{"data": [...], "paging": {"cursors": {"before", "after"}, "next",
+    "previous"}}`. Cursors address slots (listing.py): a page emptied by hidden items still
+    carries its cursors and `next`; an empty listing is `{"data": []}` alone."""
     limit = min(int(request.query.get("limit", default_limit) or default_limit), max_limit)
     offset = decode_cursor(request.query["after"]) if request.query.get("after") else 0
-    page = items[offset : offset + limit]
-    body: dict[str, Any] = {"data": page}
-    if page:
-        paging: dict[str, Any] = {
-            "cursors": {"before": encode_cursor(offset), "after": encode_cursor(offset + len(page))}
-        }
-        if offset + len(page) < len(items):
-            paging["next"] = self_url(request, network, after=encode_cursor(offset + len(page)))
+    page = listing.page(items, offset, limit, request)
+    body: dict[str, Any] = {"data": page.items}
+    if page.items or page.has_more:
+        after = encode_cursor(page.end)
+        paging: dict[str, Any] = {"cursors": {"before": encode_cursor(offset), "after": after}}
+        if page.repeated:  # the very URL (and cursor) the client just used
+            paging["cursors"]["after"] = request.query.get("after") or encode_cursor(offset)
+            paging["next"] = self_url(request, network)
+        elif page.next_offset is not None:
+            paging["next"] = self_url(request, network, after=after)
         if offset:
             paging["previous"] = self_url(
                 request, network, before=encode_cursor(offset), after=None

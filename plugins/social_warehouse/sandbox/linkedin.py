@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+from social_warehouse.sandbox import listing
 from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import Post, unit
 from social_warehouse.timeutil import day_start
@@ -251,9 +253,20 @@ class LinkedInSandbox(SandboxNetwork):
         return body
 
     # --- ids -----------------------------------------------------------------------------
+    @lru_cache(maxsize=1 << 16)  # noqa: B019 - one instance per server, kept for its life
+    def _traits(self, post_id: str) -> tuple[str, float | None, int]:
+        """(URN kind, hours from publishing to the author's edit or None, minutes the post was a
+        draft): pure functions of the post id, cached because every posts page renders and
+        sorts the whole list."""
+        kind = "ugcPost" if unit(self.seed, self.name, post_id, "urn") < UGC_SHARE else "share"
+        edit_hours = None
+        if unit(self.seed, self.name, post_id, "edited") < EDITED_SHARE:
+            edit_hours = 1 + unit(self.seed, self.name, post_id, "edit-delay") * 24 * 45
+        draft_minutes = int(unit(self.seed, self.name, post_id, "draft") * 90)
+        return kind, edit_hours, draft_minutes
+
     def urn(self, post: Post) -> str:
-        kind = "ugcPost" if unit(self.seed, self.name, post.post_id, "urn") < UGC_SHARE else "share"
-        return f"urn:li:{kind}:{post.post_id}"
+        return f"urn:li:{self._traits(post.post_id)[0]}:{post.post_id}"
 
     def _post_by_urn(self, urn: str, org_id: str, now: dt.datetime) -> Post | None:
         match = POST_URN.match(urn)
@@ -454,10 +467,8 @@ class LinkedInSandbox(SandboxNetwork):
 
     # --- posts -----------------------------------------------------------------------------
     def edited_at(self, post: Post) -> dt.datetime | None:
-        if unit(self.seed, self.name, post.post_id, "edited") >= EDITED_SHARE:
-            return None
-        hours = 1 + unit(self.seed, self.name, post.post_id, "edit-delay") * 24 * 45
-        return post.published_at + dt.timedelta(hours=hours)
+        hours = self._traits(post.post_id)[1]
+        return None if hours is None else post.published_at + dt.timedelta(hours=hours)
 
     def _content(self, post: Post) -> dict[str, Any] | None:
         ref = f"{post.index:X}{post.account_id}"
@@ -483,9 +494,7 @@ class LinkedInSandbox(SandboxNetwork):
     def render_post(self, post: Post, now: dt.datetime) -> dict[str, Any]:
         edited = self.edited_at(post)
         edited = edited if edited is not None and edited <= now else None
-        created = post.published_at - dt.timedelta(
-            minutes=int(unit(self.seed, self.name, post.post_id, "draft") * 90)
-        )
+        created = post.published_at - dt.timedelta(minutes=self._traits(post.post_id)[2])
         body: dict[str, Any] = {
             "isReshareDisabledByAuthor": False,
             "createdAt": ms(created),
@@ -530,22 +539,29 @@ class LinkedInSandbox(SandboxNetwork):
         ]
         order = "lastModifiedAt" if sort == "LAST_MODIFIED" else "createdAt"
         rendered.sort(key=lambda p: (p[order], p["id"]), reverse=True)
-        page = rendered[start : start + count]
+        # `start` addresses slots: drafts, deleted and restricted posts take theirs without being
+        # shown (listing.py), so a page can be short or empty while a next link remains, and
+        # `total` counts every slot. The next link's start is start + count, not start + the
+        # elements shown, as LinkedIn's own links are.
+        page = listing.page(rendered, start, count, request)
         links = []
-        if start + count < len(rendered):
-            links.append(self._link(request, "next", start + count, count))
+        if page.next_offset is not None:
+            links.append(self._link(request, "next", page.next_offset, count))
         if start > 0:
             links.append(self._link(request, "prev", max(start - count, 0), count))
         return SandboxResponse(
             200,
             {
-                "paging": {"start": start, "count": count, "links": links, "total": len(rendered)},
-                "elements": page,
+                "paging": {"start": start, "count": count, "links": links, "total": page.total},
+                "elements": page.items,
             },
         )
 
     @staticmethod
     def _link(request: SandboxRequest, rel: str, start: int, count: int) -> dict[str, str]:
+        """A Rest.li paging link: `{"type": "application/json", "rel": "next"|"prev", "href":
+        "/rest/posts?...&start=N&count=M"}`, the href relative to the API host (the client joins
+        it to its base URL, `https://api.linkedin.com` on the real API)."""
         query = urlencode({**request.query, "start": start, "count": count})
         return {"type": "application/json", "rel": rel, "href": f"/rest/posts?{query}"}
 

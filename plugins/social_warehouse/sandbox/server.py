@@ -3,7 +3,8 @@
 
   GET    /_sandbox/health                       networks served, clock, seed
   POST   /_sandbox/clock      {"now": ISO|null}  freeze the clock (null = real time)
-  POST   /_sandbox/faults     {kind, network, count, after, path, params}
+  POST   /_sandbox/faults     {kind, network, count, after, path, params}   (400 when unusable)
+  GET    /_sandbox/faults                         the faults set, with how often each fired
   DELETE /_sandbox/faults                         clear all faults
   POST   /_sandbox/rate-limit {network, limit, window_seconds}
   GET    /_sandbox/requests[?network=]            the request log (tokens never logged)
@@ -11,6 +12,76 @@
   GET    /_sandbox/truth/<network>?account_id=&day=&as_of=&post_days=
   POST   /_sandbox/defects    {network, day, counter, factor}  wrong data on purpose (0 = zero)
   DELETE /_sandbox/defects
+
+A fault fires on requests it matches: `network` (None = every network) and `path` (a regex
+searched in the path below the network prefix, e.g. "/published_posts"). After `after` matching
+requests have passed, the next `count` fire (None = all of them, for as long as it is set).
+Listing faults ignore `count` and `after` (they hold until cleared: see listing.py). An unknown
+kind or unusable params answer 400.
+
+Fault kinds and their params (every param optional):
+
+Any network
+  expired_token     the network's expired-token answer (Graph 190/463, X 401, LinkedIn 401
+                    EXPIRED_ACCESS_TOKEN, YouTube 401 authError, TikTok 40105).
+  throttle          the network's rate-limit answer. Graph: code (4, 17, 32, 613, 80001
+                    [Pages default], 80002 [Instagram default]), regain_minutes (or reset, in
+                    seconds); X: reset (seconds, default 1), code (88: the v1.1-style body);
+                    LinkedIn: daily (true: the "APPLICATION DAY limit" 429), scope; YouTube:
+                    status (403 default, or 429), reason (default rateLimitExceeded); TikTok:
+                    none (code 40100 in an HTTP 200).
+  server_error      status (default 500; X 503); TikTok: code (50000 default, 50002), status
+                    (default 200: TikTok reports most errors in an HTTP 200 envelope).
+  malformed_body    HTTP 200 with truncated JSON.
+  malformed_record  one record of a list answer is broken: field (default "id"; dotted paths on
+                    LinkedIn and YouTube items), mode ("string": the field becomes "n/a";
+                    otherwise it is dropped; YouTube reports: "short" drops a row's last cell),
+                    index (which record, default 0), column (YouTube report cell, default 1).
+  slow              the matching responses are sent `seconds` later (default 1.0): for client
+                    timeouts. Other requests are served meanwhile (one thread per connection).
+
+Paged listings (Facebook published_posts/posts, Instagram media, X user timeline, LinkedIn posts,
+YouTube playlistItems, TikTok business/video/list; listing.py has the details)
+  empty_page_with_next  hidden items take the slots of the chosen pages, which come back empty
+                    (or short) while their continuation still points at the rest; following
+                    every continuation still yields every item. pages (0-based page numbers as
+                    the client receives them, or "first" | "middle" | "last"; default [0];
+                    "last" adds an empty page after the last one), visible (items still shown on
+                    those pages, default 0).
+  repeat_cursor     the chosen pages answer with the continuation the client just used (same
+                    URL, token, cursor or start), so a client that follows blindly loops.
+                    pages (as above, default [0]; "last" is the last page). YouTube Analytics
+                    reports carry no continuation: there startIndex is ignored past the chosen
+                    page, which is answered again.
+
+Facebook Pages
+  retire_metric     metric or metrics: those names answer (#100) as retired (Instagram and
+                    YouTube Analytics take the same params).
+  ignore_period     page insights answer every period (day, week, days_28) even when the
+                    request pins period=day, as older API versions did.
+
+Instagram
+  incompatible_metric  metric, media_type (optional): that media type rejects the metric.
+  pre_conversion    media_id (optional, default any): subcode 2108006 for media posted before the
+                    account became a business account.
+  follower_count_empty  follower_count comes back with no values (small accounts).
+
+X
+  app_only_token    private metrics are refused as for an app-only (Bearer) token.
+  usage_capped      429 UsageCapExceeded (the monthly post cap).
+  not_found         the user does not exist (HTTP 200 with an errors array).
+
+LinkedIn
+  daily_limit       429 with the DAY-limit wording; scope (default APPLICATION).
+  revoked_token     401 REVOKED_ACCESS_TOKEN.
+  access_denied     403 ACCESS_DENIED; message.
+
+YouTube
+  quota_exceeded    403 quotaExceeded (also reached for real after 10,000 units a Pacific day).
+  forbidden         403; reason (default forbidden, e.g. insufficientPermissions).
+
+TikTok
+  api_error         code (default 40001), message: any envelope error in an HTTP 200.
 """
 
 from __future__ import annotations
@@ -54,6 +125,8 @@ class SandboxState:
         self.faults: list[Fault] = []
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        # Set when the server stops: wakes responses held back by the `slow` fault.
+        self.stopping = threading.Event()
 
     def now(self) -> dt.datetime:
         return self.clock or dt.datetime.now(dt.UTC)
@@ -94,8 +167,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (a timeout against the `slow` fault): nothing to answer.
+            log.debug("sandbox: client left before the response to %s", self.path)
+            self.close_connection = True
 
     def _handle(self, method: str) -> None:
         state = self.server.state
@@ -150,6 +228,10 @@ def serve(
             if corrupt is not None and response.status == 200:
                 response.body = network.corrupt(response.body, corrupt.params)
     entry["status"] = response.status
+    slow = request.fault("slow")
+    if slow is not None:
+        # Only this connection's thread waits; the server keeps answering everyone else.
+        state.stopping.wait(float(slow.params.get("seconds", 1.0)))
     return response
 
 
@@ -195,8 +277,12 @@ def control(
             )
         if data.get("network") and data["network"] not in state.networks:
             return SandboxResponse(400, {"error": f"unknown network {data['network']!r}"})
+        try:
+            fault = Fault(**data)
+        except (TypeError, ValueError) as exc:
+            return SandboxResponse(400, {"error": str(exc)})
         with state.lock:
-            state.faults.append(Fault(**data))
+            state.faults.append(fault)
         return SandboxResponse(201, {"faults": len(state.faults)})
     if path == "/faults" and method == "DELETE":
         with state.lock:
@@ -282,6 +368,7 @@ class Sandbox:
         self.httpd.serve_forever()
 
     def stop(self) -> None:
+        self.state.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

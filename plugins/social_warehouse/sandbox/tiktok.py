@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from social_warehouse.sandbox import listing
 from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import AccountModel, Post, unit
 from social_warehouse.timeutil import local_day
@@ -261,12 +262,14 @@ class TikTokSandbox(SandboxNetwork):
             )
         model = self.model(business_id)
         posts = model.published_posts(request.now)
-        page = posts[cursor : cursor + max_count]
+        # The cursor addresses slots: deleted and private videos take theirs (listing.py), so a
+        # page can hold fewer than max_count videos, or none, with has_more still true.
+        page = listing.page(posts, cursor, max_count, request)
         handle = username(business_id)
         data = {
-            "videos": [self._render_video(p, fields, handle, request.now) for p in page],
-            "cursor": cursor + len(page),
-            "has_more": cursor + len(page) < len(posts),
+            "videos": [self._render_video(p, fields, handle, request.now) for p in page.items],
+            "cursor": page.end if page.next_offset is None else page.next_offset,
+            "has_more": page.has_more,
         }
         return self.envelope(request, 0, "OK", data)
 

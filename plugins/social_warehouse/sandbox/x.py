@@ -14,6 +14,7 @@ import math
 import time
 from typing import Any
 
+from social_warehouse.sandbox import listing
 from social_warehouse.sandbox.base import (
     RateWindow,
     SandboxNetwork,
@@ -285,15 +286,17 @@ class XSandbox(SandboxNetwork):
             request.now, bounds["start_time"], bounds["end_time"]
         )
         size = int(raw_size)
-        page = posts[offset : offset + size]
-        body, errors = self._render_many(page, request)
-        meta: dict[str, Any] = {"result_count": len(page)}
-        if page:
-            meta.update(newest_id=page[0].post_id, oldest_id=page[-1].post_id)
-            if offset + size < len(posts):
-                meta["next_token"] = self._page_token(user_id, offset + size)
-            if offset:
-                meta["previous_token"] = self._page_token(user_id, max(offset - size, 0))
+        # Tokens address slots: deleted or withheld tweets still take theirs (listing.py), so a
+        # page can hold fewer than max_results tweets, or none, and still carry a next_token.
+        page = listing.page(posts, offset, size, request)
+        body, errors = self._render_many(page.items, request)
+        meta: dict[str, Any] = {"result_count": len(page.items)}
+        if page.items:
+            meta.update(newest_id=page.items[0].post_id, oldest_id=page.items[-1].post_id)
+        if page.next_offset is not None:
+            meta["next_token"] = self._page_token(user_id, page.next_offset)
+        if offset and (page.items or page.has_more):
+            meta["previous_token"] = self._page_token(user_id, max(offset - size, 0))
         out: dict[str, Any] = {}
         if body:  # an empty timeline has no `data` at all, only meta.result_count = 0
             out["data"] = body

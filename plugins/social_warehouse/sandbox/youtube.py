@@ -14,6 +14,7 @@ import re
 import threading
 from typing import Any
 
+from social_warehouse.sandbox import listing
 from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import EPOCH, AccountModel, Post, rng
 from social_warehouse.timeutil import day_start, local_day
@@ -302,10 +303,24 @@ class YouTubeSandbox(SandboxNetwork):
             {"name": m, "columnType": "METRIC", "dataType": REPORT_METRICS[m][0]} for m in metrics
         ]
         body: dict[str, Any] = {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers}
-        page = rows[first - 1 : first - 1 + size]
+        start = self._report_start(request, first - 1, size, len(rows))
+        page = rows[start : start + size]
         if page:  # the API omits `rows` when there is no data
             body["rows"] = page
         return SandboxResponse(200, body)
+
+    @staticmethod
+    def _report_start(request: SandboxRequest, start: int, size: int, rows: int) -> int:
+        """The row a report page starts at. A report carries no continuation (the client counts
+        `startIndex` itself, and a short page is the end), so `repeat_cursor` makes the server
+        ignore `startIndex` past the chosen page and answer that page's rows again: a client
+        that only advances `startIndex` until a short page never gets there."""
+        fault = request.fault(listing.REPEAT_CURSOR)
+        if fault is None:
+            return start
+        pages = math.ceil(rows / size)
+        chosen = min(listing.page_numbers(fault.params.get("pages", [0]), pages))
+        return min(start, chosen * size)
 
     def _unknown_metrics(self, request: SandboxRequest, metrics: list[str]) -> list[str]:
         retired: set[str] = set()
@@ -442,17 +457,20 @@ class YouTubeSandbox(SandboxNetwork):
                 reason="invalidPageToken",
             )
         uploads = self._uploads(self.model(channel), request.now)  # newest first
-        page = uploads[offset : offset + size]
+        # Page tokens address playlist positions: private, deleted or blocked videos keep
+        # theirs (listing.py), so a page can be short or empty and still carry nextPageToken.
+        page = listing.page(uploads, offset, size, request)
         body: dict[str, Any] = {
             "kind": "youtube#playlistItemListResponse",
             "etag": etag(playlist, offset),
             "items": [
-                self._playlist_item(p, playlist, offset + i, parts) for i, p in enumerate(page)
+                self._playlist_item(p, playlist, position, parts)
+                for p, position in zip(page.items, page.positions, strict=True)
             ],
-            "pageInfo": {"totalResults": len(uploads), "resultsPerPage": size},
+            "pageInfo": {"totalResults": page.total, "resultsPerPage": size},
         }
-        if offset + size < len(uploads):
-            body["nextPageToken"] = encode_page_token(offset + size)
+        if page.next_offset is not None:
+            body["nextPageToken"] = encode_page_token(page.next_offset)
         if offset:
             body["prevPageToken"] = encode_page_token(max(offset - size, 0))
         return SandboxResponse(200, body)
