@@ -122,6 +122,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from social_warehouse.generate import main
+
+    return main(check=args.check)
+
+
 def cmd_airflow_setup(args: argparse.Namespace) -> int:
     from social_warehouse.orchestration.setup import ensure_pools
 
@@ -181,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-config", help="validate config/accounts.yml and config/networks.yml")
     p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser(
+        "generate", help="regenerate the files derived from the network catalog and registry"
+    )
+    p.add_argument("--check", action="store_true", help="only report stale files (exit 1)")
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("airflow-setup", help="create one Airflow pool per network from config")
     p.set_defaults(func=cmd_airflow_setup)

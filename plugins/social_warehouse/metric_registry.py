@@ -1,11 +1,12 @@
-"""The metric registry (`dbt_project/seeds/metric_registry.csv`): which source metric feeds which
+"""The metric registry (edited in `dbt_project/seeds/metric_registry.csv`, read by the connectors
+from the artefact `make generate` writes next to this module): which source metric feeds which
 unified metric, its unit, definition and validity. Connectors ask it what to request, dbt joins
 it to map metrics, so retiring a metric is a registry change, not a code change."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -46,34 +47,43 @@ class MetricDefinition:
         return not (self.retired_on and day >= self.retired_on)
 
 
-def registry_path() -> Path:
+def seed_path() -> Path:
+    """The registry as people edit it (and dbt seeds it)."""
     return paths.dbt_project_dir() / "seeds" / "metric_registry.csv"
+
+
+def artefact_path() -> Path:
+    """The registry as the connectors read it, generated from the seed by `make generate`."""
+    return Path(__file__).parent / "generated" / "metric_registry.json"
+
+
+def _day(value: str) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 @cache
 def load(path: Path | None = None) -> tuple[MetricDefinition, ...]:
-    path = path or registry_path()
-    rows = []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
-            raise ConfigError(f"{path}: header must be {','.join(COLUMNS)}")
-        for line, row in enumerate(reader, start=2):
-            try:
-                rows.append(
-                    MetricDefinition(
-                        **{k: row[k] for k in COLUMNS if k not in ("valid_from", "retired_on")},
-                        valid_from=dt.date.fromisoformat(row["valid_from"])
-                        if row["valid_from"]
-                        else None,
-                        retired_on=dt.date.fromisoformat(row["retired_on"])
-                        if row["retired_on"]
-                        else None,
-                    )
+    path = path or artefact_path()
+    try:
+        rows = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path} is missing: run `make generate`") from None
+    definitions = []
+    for index, row in enumerate(rows):
+        try:
+            definitions.append(
+                MetricDefinition(
+                    **{k: row[k] for k in COLUMNS if k not in ("valid_from", "retired_on")},
+                    valid_from=_day(row["valid_from"]),
+                    retired_on=_day(row["retired_on"]),
                 )
-            except ValueError as exc:
-                raise ConfigError(f"{path}:{line}: {exc}") from exc
-    return tuple(rows)
+            )
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(
+                f"{path}: row {index} ({row.get('source_metric')!r}): {exc}; fix "
+                f"{seed_path().name} and run `make generate`"
+            ) from exc
+    return tuple(definitions)
 
 
 def metrics(network: str, source: str, day: dt.date) -> list[str]:
