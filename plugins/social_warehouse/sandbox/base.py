@@ -129,6 +129,11 @@ class SandboxRequest:
     body: bytes
     now: dt.datetime
     fired: list[Fault] = field(default_factory=list)
+    # Set by the server for a token the sandbox issued (oauth.py): the token, its grant and the
+    # accounts it may read. None for a token the sandbox never issued: it reads everything.
+    access: Any = None
+    grant: Any = None
+    scope: frozenset[str] | None = None
 
     def header(self, name: str, default: str = "") -> str:
         for key, value in self.headers.items():
@@ -188,6 +193,8 @@ class SandboxNetwork(ABC):
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.rate = RateWindow()
+        # The sandbox's OAuth registry (oauth.py), set by the server: Meta Page tokens need it.
+        self.oauth: Any = None
         self._models: dict[str, AccountModel] = {}
         self._compiled = [(m, re.compile(f"^{p}$"), h) for m, p, h in self.routes]
         self.retired_metrics: set[str] = set()
@@ -213,6 +220,22 @@ class SandboxNetwork(ABC):
         return dict(self.model_options)
 
     # --- hooks ---------------------------------------------------------------------------
+    def accounts_of(self, request: SandboxRequest) -> set[str]:
+        """The accounts whose private data the request reads: a token scoped to other accounts
+        gets the network's permission error. Public data (X users and timelines, YouTube Data
+        API channels and videos) names none."""
+        return set()
+
+    def scope_error(self, request: SandboxRequest) -> SandboxResponse | None:
+        """The network's permission error when the token may not read an account the request
+        names (kind `no_permission`, with the account id)."""
+        if request.scope is None:
+            return None
+        for account in sorted(self.accounts_of(request)):
+            if account not in request.scope:
+                return self.error("no_permission", request, account_id=account)
+        return None
+
     def token(self, request: SandboxRequest) -> str:
         auth = request.header("Authorization")
         return auth[7:] if auth.startswith("Bearer ") else ""
@@ -220,7 +243,9 @@ class SandboxNetwork(ABC):
     @abstractmethod
     def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
         """Render a failure in this network's error envelope. Kinds every network supports:
-        unauthorized, expired_token, throttle, server_error, not_found, bad_request."""
+        unauthorized (no token), invalid_token (a token the network does not know),
+        expired_token, revoked_token, no_permission (account_id: a token of another owner),
+        throttle, server_error, not_found, bad_request."""
 
     def decorate(  # noqa: B027 - an optional hook: not every network sends rate-limit headers
         self, request: SandboxRequest, response: SandboxResponse, usage: int, reset: float

@@ -82,6 +82,8 @@ class FacebookPagesSandbox(SandboxNetwork):
     }
     routes = [
         ("GET", V + r"/?", "batch"),
+        ("GET", V + r"/me/accounts", "me_accounts"),
+        ("GET", V + r"/me", "me"),
         ("GET", V + r"/(?P<page_id>\d+)", "page"),
         (
             "GET",
@@ -105,6 +107,17 @@ class FacebookPagesSandbox(SandboxNetwork):
     ) -> None:
         percent = round(100 * usage / max(self.rate.limit, 1))
         response.headers.update(g.usage_headers(self._account_of(request), percent))
+
+    def accounts_of(self, request: SandboxRequest) -> set[str]:
+        parts = request.path.strip("/").split("/")
+        ids = [parts[1]] if len(parts) > 1 else request.query.get("ids", "").split(",")
+        return {i.split("_")[0] for i in ids if i and i.split("_")[0].isdigit()}
+
+    def me(self, request: SandboxRequest, version: str) -> SandboxResponse:
+        return self._check(request, version) or g.me(request)
+
+    def me_accounts(self, request: SandboxRequest, version: str) -> SandboxResponse:
+        return self._check(request, version) or g.me_accounts(self, request)
 
     @staticmethod
     def _account_of(request: SandboxRequest) -> str:

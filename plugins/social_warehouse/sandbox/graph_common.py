@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from social_warehouse.sandbox import listing
 from social_warehouse.sandbox.base import SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import rng
+from social_warehouse.sandbox.oauth import REVOKED_MESSAGE
 from social_warehouse.timeutil import day_start
 
 SUPPORTED_VERSIONS = ("v23.0", "v24.0", "v25.0", "v26.0", "v27.0")
@@ -84,8 +85,31 @@ def standard_error(
         return graph_error(
             request, 400, 104, "An access token is required to request this resource."
         )
+    if kind == "invalid_token":
+        return graph_error(
+            request, 400, 190, "Invalid OAuth access token - Cannot parse access token"
+        )
+    if kind == "revoked_token":
+        # the admin changed their password, or removed the app: every token of the grant dies
+        return graph_error(request, 400, 190, REVOKED_MESSAGE, subcode=460)
+    if kind == "no_permission":
+        return graph_error(
+            request,
+            400,
+            10,
+            params.get(
+                "message",
+                "(#10) This endpoint requires the 'pages_read_engagement' permission or the "
+                "'Page Public Content Access' feature. Refer to "
+                "https://developers.facebook.com/docs/apps/review/login-permissions#manage-pages"
+                " and https://developers.facebook.com/docs/apps/review/feature#reference-"
+                "PAGES_ACCESS for details.",
+            ),
+        )
     if kind == "expired_token":
         expired = request.now - dt.timedelta(hours=1)
+        if request.access is not None and request.access.expires_at is not None:
+            expired = request.access.expires_at
         return graph_error(
             request,
             400,
@@ -268,3 +292,56 @@ def corrupt_ids_batch(body: Any, params: dict[str, Any]) -> bool:
     if isinstance(first, dict):
         first.pop(params.get("field") or "insights", None)
     return True
+
+
+# --- the Graph API's view of an OAuth grant (oauth.py issues the tokens) ----------------------
+ME_ACCOUNT_FIELDS = "access_token,category,category_list,name,id,tasks"
+PAGE_TASKS = ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING", "MODERATE", "MANAGE"]
+
+
+def me(request: SandboxRequest) -> SandboxResponse:
+    """`GET /me`: the user behind a user token, the Page behind a Page token."""
+    token, grant = request.access, request.grant
+    if grant is None:
+        return SandboxResponse(200, {"name": "Sandbox User", "id": "0"})
+    if token.kind == "page":
+        page = sorted(a for a in token.accounts if a not in grant.links)[0]
+        return SandboxResponse(200, {"name": f"Page {page}", "id": page})
+    return SandboxResponse(200, {"name": "Sandbox User", "id": grant.user_id})
+
+
+def me_accounts(network: Any, request: SandboxRequest) -> SandboxResponse:
+    """`GET /me/accounts`: the Pages the user manages, each with its Page token (minted from the
+    user token: never expiring from a long-lived one, about an hour from a short-lived one) and,
+    when asked for, its linked `instagram_business_account{id}`."""
+    token, grant = request.access, request.grant
+    if grant is None:
+        return SandboxResponse(200, {"data": []})
+    if token.kind == "page":
+        return graph_error(
+            request,
+            400,
+            100,
+            "(#100) Tried accessing nonexisting field (accounts) on node type (Page)",
+        )
+    wanted = [name for name, _ in split_fields(request.query.get("fields", ME_ACCOUNT_FIELDS))]
+    items = []
+    for page in grant.pages:
+        instagram = next((i for i, p in grant.links.items() if p == page), None)
+        item: dict[str, Any] = {}
+        for name in wanted:
+            if name == "access_token":
+                item[name] = network.oauth.page_token(grant, page, token, request.now)
+            elif name == "category":
+                item[name] = "Brand"
+            elif name == "category_list":
+                item[name] = [{"id": "1605186416478696", "name": "Brand"}]
+            elif name == "name":
+                item[name] = f"Page {page}"
+            elif name == "tasks":
+                item[name] = list(PAGE_TASKS)
+            elif name == "instagram_business_account" and instagram:
+                item[name] = {"id": instagram}
+        item["id"] = page
+        items.append(item)
+    return SandboxResponse(200, cursor_page(request, network.name, items))

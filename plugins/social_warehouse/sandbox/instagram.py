@@ -125,6 +125,8 @@ class InstagramSandbox(SandboxNetwork):
     }
     routes = [
         ("GET", V + r"/?", "batch"),
+        ("GET", V + r"/me/accounts", "me_accounts"),
+        ("GET", V + r"/me", "me"),
         ("GET", V + r"/(?P<object_id>\d+)/insights", "insights"),
         ("GET", V + r"/(?P<user_id>\d+)/media", "media_list"),
         ("GET", V + r"/(?P<object_id>\d+)", "node"),
@@ -141,6 +143,17 @@ class InstagramSandbox(SandboxNetwork):
     def _account_from(self, object_id: str) -> str:
         return object_id[:-MEDIA_SUFFIX] if self.is_media_id(object_id) else object_id
 
+    def accounts_of(self, request: SandboxRequest) -> set[str]:
+        parts = request.path.strip("/").split("/")
+        ids = [parts[1]] if len(parts) > 1 else request.query.get("ids", "").split(",")
+        return {self._account_from(i) for i in ids if i.isdigit()}
+
+    def me(self, request: SandboxRequest, version: str) -> SandboxResponse:
+        return self._check(request, version) or g.me(request)
+
+    def me_accounts(self, request: SandboxRequest, version: str) -> SandboxResponse:
+        return self._check(request, version) or g.me_accounts(self, request)
+
     def _account_of(self, request: SandboxRequest) -> str:
         parts = request.path.strip("/").split("/")
         first = parts[1] if len(parts) > 1 else request.query.get("ids", "").split(",")[0]
@@ -154,6 +167,11 @@ class InstagramSandbox(SandboxNetwork):
             minutes = int(params.get("regain_minutes", float(params.get("reset", 0)) // 60))
             response.headers.update(g.usage_headers(account, 100, minutes, kind="instagram"))
             return response
+        if kind == "no_permission":
+            params.setdefault(
+                "message", "(#10) Application does not have permission for this action"
+            )
+            return g.standard_error(kind, request, account, **params)
         if kind == "incompatible_metric":
             return g.graph_error(
                 request, 400, 100, f"(#100) Incompatible metric ({params['metric']}) with the media"

@@ -136,6 +136,7 @@ class LinkedInSandbox(SandboxNetwork):
         ("GET", r"/rest/organizationalEntityFollowerStatistics", "follower_stats"),
         ("GET", rf"/rest/networkSizes/{ORG_PATH}", "network_size"),
         ("GET", r"/rest/posts", "posts"),
+        ("GET", r"/rest/organizationAcls", "organization_acls"),
     ]
 
     # --- plumbing ------------------------------------------------------------------------
@@ -150,18 +151,28 @@ class LinkedInSandbox(SandboxNetwork):
         return SandboxResponse(status, body)
 
     def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
-        if kind == "unauthorized":
+        if kind in ("unauthorized", "invalid_token"):
             return self._envelope(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
         if kind == "expired_token":
             return self._envelope(
-                401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired", 65601
+                401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired", 65602
             )
         if kind == "revoked_token":
             return self._envelope(
                 401,
                 "REVOKED_ACCESS_TOKEN",
                 "The token used in the request has been revoked by the user",
-                65602,
+                65601,
+            )
+        if kind == "no_permission":
+            # the member behind the token is no ADMINISTRATOR of this organization
+            resource = request.path.strip("/").split("/")[1] if "/" in request.path else "?"
+            version = request.header("LinkedIn-Version") or "NO_VERSION"
+            return self._envelope(
+                403,
+                "ACCESS_DENIED",
+                f"Not enough permissions to access: {resource}.GET.{version}",
+                100,
             )
         if kind == "daily_limit" or (kind == "throttle" and params.get("daily")):
             scope = str(params.get("scope", "APPLICATION"))
@@ -281,6 +292,44 @@ class LinkedInSandbox(SandboxNetwork):
     def _org_of(value: str | None) -> str | None:
         match = ORG_URN.match(value or "")
         return match.group(1) if match else None
+
+    def accounts_of(self, request: SandboxRequest) -> set[str]:
+        found = {
+            self._org_of(request.query.get(name)) for name in ("organizationalEntity", "author")
+        }
+        match = re.search(ORG_PATH, request.path)
+        if match:
+            found.add(match.group("org_id"))
+        return {org for org in found if org}
+
+    # --- organization access control ---------------------------------------------------------
+    def organization_acls(self, request: SandboxRequest) -> SandboxResponse:
+        """`GET /rest/organizationAcls?q=roleAssignee[&role=ADMINISTRATOR&state=APPROVED]`: the
+        organizations the member behind the token has a role on (a token the sandbox never
+        issued belongs to no member: none)."""
+        if request.query.get("q") != "roleAssignee":
+            return self.error("bad_request", request, message="q=roleAssignee is required")
+        grant = request.grant
+        role = request.query.get("role", "ADMINISTRATOR")
+        state = request.query.get("state", "APPROVED")
+        elements = []
+        if grant is not None and role == "ADMINISTRATOR" and state == "APPROVED":
+            elements = [
+                {
+                    "roleAssignee": f"urn:li:person:{grant.user_id}",
+                    "state": "APPROVED",
+                    "role": "ADMINISTRATOR",
+                    "organization": f"urn:li:organization:{org}",
+                }
+                for org in grant.accounts
+            ]
+        return SandboxResponse(
+            200,
+            {
+                "paging": {"count": max(len(elements), 10), "start": 0, "links": []},
+                "elements": elements,
+            },
+        )
 
     # --- statistics ------------------------------------------------------------------------
     def _days(self, request: SandboxRequest) -> tuple[list[dt.date] | None, SandboxResponse | None]:

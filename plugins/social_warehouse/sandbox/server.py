@@ -13,7 +13,19 @@
   POST   /_sandbox/defects    {network, day, counter, factor}  wrong data on purpose (0 = zero)
   DELETE /_sandbox/defects
 
-A fault fires on requests it matches: `network` (None = every network) and `path` (a regex
+OAuth (oauth.py; client secrets are generated here at run time, never stored in the repo):
+  POST   /_sandbox/oauth/clients {network, redirect_uris?, testing?, refresh_tokens?}
+                                                 -> {client_id, client_secret}
+  POST   /_sandbox/oauth/grants  {network, client_id, accounts: [...], scopes?}
+                                 the tokens a completed consent and code exchange give (Meta: the
+                                 long-lived user token and page_tokens {account id: token}), with
+                                 `connection`: the grant as an AIRFLOW_CONN_<GRANT> JSON value
+  POST   /_sandbox/oauth/revoke  {network, grant | token}   kills the grant's every token
+  GET    /_sandbox/oauth/stats[?network=]   per grant: exchanges, refreshes, token_calls,
+                                 rejected_reuses, rejected_api_calls, revoked
+
+A fault fires on requests it matches (on the OAuth endpoints only faults whose `path` names them,
+and only server_error and slow): `network` (None = every network) and `path` (a regex
 searched in the path below the network prefix, e.g. "/published_posts"). After `after` matching
 requests have passed, the next `count` fire (None = all of them, for as long as it is set).
 Listing faults ignore `count` and `after` (they hold until cleared: see listing.py). An unknown
@@ -23,7 +35,8 @@ Fault kinds and their params (every param optional):
 
 Any network
   expired_token     the network's expired-token answer (Graph 190/463, X 401, LinkedIn 401
-                    EXPIRED_ACCESS_TOKEN, YouTube 401 authError, TikTok 40105).
+                    EXPIRED_ACCESS_TOKEN 65602, YouTube 401 authError, TikTok 40102). The same
+                    answers come for real once a token the sandbox issued expires on its clock.
   throttle          the network's rate-limit answer. Graph: code (4, 17, 32, 613, 80001
                     [Pages default], 80002 [Instagram default]), regain_minutes (or reset, in
                     seconds); X: reset (seconds, default 1), code (88: the v1.1-style body);
@@ -98,6 +111,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from social_warehouse.sandbox.base import Fault, SandboxNetwork, SandboxRequest, SandboxResponse
+from social_warehouse.sandbox.oauth import OAuthRegistry, redact_query
 from social_warehouse.timeutil import parse_day, parse_instant
 
 log = logging.getLogger(__name__)
@@ -122,6 +136,9 @@ class SandboxState:
         self.seed = seed
         self.clock = clock
         self.networks = discover_networks(seed)
+        self.oauth = OAuthRegistry()
+        for network in self.networks.values():
+            network.oauth = self.oauth
         self.faults: list[Fault] = []
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -131,9 +148,13 @@ class SandboxState:
     def now(self) -> dt.datetime:
         return self.clock or dt.datetime.now(dt.UTC)
 
-    def fired_faults(self, network: str, path: str) -> list[Fault]:
+    def fired_faults(self, network: str, path: str, explicit_only: bool = False) -> list[Fault]:
         with self.lock:
-            fired = [f for f in self.faults if f.matches(network, path) and f.take()]
+            fired = [
+                f
+                for f in self.faults
+                if (f.path or not explicit_only) and f.matches(network, path) and f.take()
+            ]
             self.faults = [f for f in self.faults if not f.spent]
         return fired
 
@@ -186,7 +207,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         rest = "/" + segments[2] if len(segments) > 2 else "/"
         try:
             if prefix == "_sandbox":
-                response = control(state, method, rest, query, body)
+                host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+                response = control(state, method, rest, query, body, base_url=f"http://{host}")
             elif prefix in state.networks:
                 response = serve(
                     state, state.networks[prefix], method, rest, query, dict(self.headers), body
@@ -209,29 +231,60 @@ def serve(
     body: bytes,
 ) -> SandboxResponse:
     request = SandboxRequest(method, path, query, headers, body, state.now())
-    token = network.token(request)
-    logged_query = {k: v for k, v in query.items() if k != "access_token"}
-    entry = {"network": network.name, "method": method, "path": path, "query": logged_query}
+    # tokens, codes, verifiers and client secrets never reach the log: only their names do
+    entry = {"network": network.name, "method": method, "path": path, "query": redact_query(query)}
     with state.lock:
         state.requests.append(entry)
-    request.fired = state.fired_faults(network.name, path)
-
-    response = _fault_response(network, request, token)
-    if response is None:
-        usage, reset = network.rate.hit(token, time.monotonic())
-        if usage > network.rate.limit:
-            response = network.error("throttle", request, reset=reset, usage=usage)
-        else:
-            response = network.dispatch(request)
-            network.decorate(request, response, usage, reset)
-            corrupt = request.fault("malformed_record")
-            if corrupt is not None and response.status == 200:
-                response.body = network.corrupt(response.body, corrupt.params)
+    endpoint = state.oauth.endpoint(network.name, method, path)
+    if endpoint is not None:
+        response = _oauth_endpoint(state, network, request, endpoint)
+    else:
+        response = _api_call(state, network, request)
     entry["status"] = response.status
     slow = request.fault("slow")
     if slow is not None:
         # Only this connection's thread waits; the server keeps answering everyone else.
         state.stopping.wait(float(slow.params.get("seconds", 1.0)))
+    return response
+
+
+def _oauth_endpoint(
+    state: SandboxState, network: SandboxNetwork, request: SandboxRequest, endpoint: Any
+) -> SandboxResponse:
+    """Authorize, token, revoke and introspection endpoints authenticate the client, not a
+    bearer token. Only faults whose `path` names them explicitly fire here (server_error,
+    slow), so a fault meant for the API is never spent on a token refresh."""
+    request.fired = state.fired_faults(network.name, request.path, explicit_only=True)
+    if request.fault("server_error") is not None:
+        fault = request.fault("server_error")
+        status = int((fault.params if fault else {}).get("status", 503))
+        return SandboxResponse(
+            status,
+            {"error": "temporarily_unavailable", "error_description": "Service Unavailable"},
+        )
+    return endpoint(request, network)
+
+
+def _api_call(
+    state: SandboxState, network: SandboxNetwork, request: SandboxRequest
+) -> SandboxResponse:
+    token = network.token(request)
+    request.fired = state.fired_faults(network.name, request.path)
+    response = _fault_response(network, request, token)
+    if response is None:
+        access = state.oauth.check_api(network.name, token, request.now)
+        if access.error:
+            return network.error(access.error, request)
+        request.access, request.grant, request.scope = access.token, access.grant, access.scope
+        usage, reset = network.rate.hit(token, time.monotonic())
+        if usage > network.rate.limit:
+            response = network.error("throttle", request, reset=reset, usage=usage)
+        else:
+            response = network.scope_error(request) or network.dispatch(request)
+            network.decorate(request, response, usage, reset)
+            corrupt = request.fault("malformed_record")
+            if corrupt is not None and response.status == 200:
+                response.body = network.corrupt(response.body, corrupt.params)
     return response
 
 
@@ -250,9 +303,26 @@ def _fault_response(
 
 
 def control(
-    state: SandboxState, method: str, path: str, query: dict[str, str], body: bytes
+    state: SandboxState,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    body: bytes,
+    base_url: str = "http://127.0.0.1",
 ) -> SandboxResponse:
     data = json.loads(body) if body else {}
+    if path.startswith("/oauth/"):
+        if not isinstance(data, dict):
+            return SandboxResponse(400, {"error": "expected a JSON object"})
+        return state.oauth.control(
+            method,
+            path[len("/oauth") :],
+            query,
+            data,
+            state.now(),
+            base_url,
+            set(state.networks),
+        )
     if path == "/health":
         return SandboxResponse(
             200,

@@ -95,6 +95,10 @@ class TikTokSandbox(SandboxNetwork):
         value = request.header("Access-Token").strip()
         return "" if not value or value.lower().startswith("bearer ") else value
 
+    def accounts_of(self, request: SandboxRequest) -> set[str]:
+        business_id = request.query.get("business_id")
+        return {business_id} if business_id else set()
+
     @staticmethod
     def request_id(request: SandboxRequest) -> str:
         stamp = request.now.strftime("%Y%m%d%H%M%S")
@@ -108,11 +112,16 @@ class TikTokSandbox(SandboxNetwork):
         return SandboxResponse(status, body, {"X-Tt-Logid": rid})
 
     def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
-        if kind == "unauthorized":
+        if kind in ("unauthorized", "invalid_token", "revoked_token"):
             return self.envelope(request, 40105, "Access token is invalid or has been revoked.", {})
         if kind == "expired_token":
             return self.envelope(
-                request, 40105, "Access token has expired. Please refresh the access token.", {}
+                request, 40102, "Access token has expired. Please refresh the access token.", {}
+            )
+        if kind == "no_permission":
+            # business_id names another account than the one that authorised the token
+            return self.envelope(
+                request, 40001, "No permission to operate this TikTok account.", {}
             )
         if kind == "throttle":
             return self.envelope(

@@ -81,6 +81,7 @@ class XSandbox(SandboxNetwork):
         "has_saves": True,  # bookmarks
     }
     routes = [
+        ("GET", r"/2/users/me", "me"),
         ("GET", r"/2/users/(?P<user_id>[^/]+)", "user"),
         ("GET", r"/2/users/(?P<user_id>[^/]+)/tweets", "timeline"),
         ("GET", r"/2/tweets", "lookup"),
@@ -109,7 +110,7 @@ class XSandbox(SandboxNetwork):
             response.headers.setdefault(key, value)
 
     def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
-        if kind in ("unauthorized", "expired_token"):
+        if kind in ("unauthorized", "invalid_token", "expired_token", "revoked_token"):
             # X answers an expired OAuth 2.0 token exactly like a missing or revoked one.
             body = {"title": "Unauthorized", "type": "about:blank", "status": 401}
             return SandboxResponse(401, {**body, "detail": "Unauthorized"})
@@ -235,6 +236,23 @@ class XSandbox(SandboxNetwork):
         wanted = set(DEFAULT_USER_FIELDS) | self._fields(request, "user.fields")
         return SandboxResponse(200, {"data": {k: v for k, v in values.items() if k in wanted}})
 
+    def me(self, request: SandboxRequest) -> SandboxResponse:
+        """`GET /2/users/me`: the user who consented. An app-only (Bearer) token has no user:
+        X refuses it for this endpoint."""
+        if request.grant is None:
+            return SandboxResponse(
+                403,
+                {
+                    "title": "Unsupported Authentication",
+                    "detail": "Authenticating with OAuth 2.0 Application-Only is forbidden for "
+                    "this endpoint.  Supported authentication types are [OAuth 1.0a User "
+                    "Context, OAuth 2.0 User Context].",
+                    "type": f"{PROBLEMS}/unsupported-authentication",
+                    "status": 403,
+                },
+            )
+        return self.user(request, request.grant.user_id)
+
     # --- tweets --------------------------------------------------------------------------------
     @staticmethod
     def _fields(request: SandboxRequest, name: str) -> set[str]:
@@ -349,19 +367,31 @@ class XSandbox(SandboxNetwork):
         app_only = request.fault("app_only_token") is not None
         data, errors = [], []
         for post in posts:
-            tweet, denied = self._render_tweet(post, fields, request.now, app_only)
+            # A user-context token sees the private metrics of its own user's posts only.
+            other_user = request.scope is not None and post.account_id not in request.scope
+            tweet, denied = self._render_tweet(post, fields, request.now, app_only or other_user)
             data.append(tweet)
-            errors.extend(self._field_error(post.post_id, field, app_only) for field in denied)
+            errors.extend(
+                self._field_error(post.post_id, field, app_only, other_user) for field in denied
+            )
         return data, errors
 
     @staticmethod
-    def _field_error(tweet_id: str, field: str, app_only: bool) -> dict[str, str]:
-        detail = (
-            f"Sorry, you are not authorized to access '{field}' on a Tweet."
-            if app_only
-            else f"Sorry, you are not authorized to access '{field}' on the Tweet with id: "
-            f"[{tweet_id}]. Private metrics are available for 30 days after posting."
-        )
+    def _field_error(
+        tweet_id: str, field: str, app_only: bool, other_user: bool = False
+    ) -> dict[str, str]:
+        if app_only:
+            detail = f"Sorry, you are not authorized to access '{field}' on a Tweet."
+        elif other_user:
+            detail = (
+                f"Sorry, you are not authorized to access '{field}' on the Tweet with id: "
+                f"[{tweet_id}]."
+            )
+        else:
+            detail = (
+                f"Sorry, you are not authorized to access '{field}' on the Tweet with id: "
+                f"[{tweet_id}]. Private metrics are available for 30 days after posting."
+            )
         return {
             "value": tweet_id,
             "detail": detail,

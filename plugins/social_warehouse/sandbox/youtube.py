@@ -125,7 +125,10 @@ class YouTubeSandbox(SandboxNetwork):
         return super().dispatch(request)
 
     def _charge(self, request: SandboxRequest) -> bool:
-        key = (self.token(request), local_day(request.now, self.tz))
+        # The quota belongs to the Google Cloud project: the OAuth client of a token the sandbox
+        # issued (all its grants and refreshed tokens share it), else the token itself.
+        owner = request.grant.client_id if request.grant is not None else self.token(request)
+        key = (owner, local_day(request.now, self.tz))
         with self._quota_lock:
             spent = self.units.get(key, 0)
             if spent + UNIT_COST > self.quota_limit:
@@ -134,7 +137,10 @@ class YouTubeSandbox(SandboxNetwork):
         return True
 
     def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
-        if kind in ("unauthorized", "expired_token"):
+        if kind == "no_permission":
+            # the Analytics API refuses a channel the token's Google account does not own
+            kind, params = "forbidden", {"reason": "forbidden"}
+        if kind in ("unauthorized", "invalid_token", "expired_token", "revoked_token"):
             message = (
                 "Request is missing required authentication credential. Expected OAuth 2 access "
                 "token, login cookie or other valid authentication credential."
@@ -240,6 +246,13 @@ class YouTubeSandbox(SandboxNetwork):
                 else:
                     victim.pop(leaf, None)
         return body
+
+    def accounts_of(self, request: SandboxRequest) -> set[str]:
+        # Only the Analytics API is private: channels, playlists and videos are public data.
+        ids = request.query.get("ids", "")
+        if request.path.startswith("/v2/reports") and ids.startswith("channel=="):
+            return {ids[len("channel==") :]}
+        return set()
 
     # --- Analytics API -----------------------------------------------------------------------
     def reports(self, request: SandboxRequest) -> SandboxResponse:
@@ -390,7 +403,12 @@ class YouTubeSandbox(SandboxNetwork):
         parts = self._parts(request)
         if isinstance(parts, SandboxResponse):
             return parts
-        ids = [i for i in request.query.get("id", "").split(",") if CHANNEL_RE.match(i)]
+        if request.query.get("mine") == "true":
+            # the channels of the Google account behind the token (none for a token the
+            # sandbox never issued: it belongs to no account)
+            ids = list(request.grant.accounts) if request.grant is not None else []
+        else:
+            ids = [i for i in request.query.get("id", "").split(",") if CHANNEL_RE.match(i)]
         items = [self._channel(i, parts, request.now) for i in ids]
         return SandboxResponse(
             200,
