@@ -233,7 +233,7 @@ class SandboxNetwork(ABC):
             return None
         for account in sorted(self.accounts_of(request)):
             if account not in request.scope:
-                return self.error("no_permission", request, account_id=account)
+                return self.error("no_permission", request, account=account)
         return None
 
     def token(self, request: SandboxRequest) -> str:
@@ -244,7 +244,7 @@ class SandboxNetwork(ABC):
     def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
         """Render a failure in this network's error envelope. Kinds every network supports:
         unauthorized (no token), invalid_token (a token the network does not know),
-        expired_token, revoked_token, no_permission (account_id: a token of another owner),
+        expired_token, revoked_token, no_permission (account: one the token may not read),
         throttle, server_error, not_found, bad_request."""
 
     def decorate(  # noqa: B027 - an optional hook: not every network sends rate-limit headers
