@@ -10,10 +10,15 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from cryptography.fernet import Fernet
 from psycopg import sql
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+# OAuth tokens in ops.grant_tokens are encrypted with this key: a new one every test session, so
+# no test depends on a key from the developer's environment (the test database is new too).
+os.environ["SOCIAL_WAREHOUSE_FERNET_KEY"] = Fernet.generate_key().decode()
 
 from social_warehouse import paths
 from social_warehouse.config import NetworkSettings, load_brands, load_network_settings
@@ -98,6 +103,49 @@ def add_fault(sandbox: Sandbox, kind: str, network: str | None = None, **fields:
 
 def replace(settings: NetworkSettings, **changes: object) -> NetworkSettings:
     return settings.with_overrides(**changes)
+
+
+def sandbox_grant(
+    sandbox: Sandbox,
+    network: str,
+    accounts: list[str],
+    *,
+    client: dict[str, str] | None = None,
+    **client_options: object,
+) -> dict:
+    """A consent the sandbox completed for `accounts` (its control endpoints): the tokens, the
+    OAuth client and `connection`, the grant as an Airflow connection in JSON form."""
+    import requests
+
+    if client is None:
+        client = requests.post(
+            f"{sandbox.url}/_sandbox/oauth/clients",
+            json={"network": network, **client_options},
+            timeout=10,
+        ).json()
+    response = requests.post(
+        f"{sandbox.url}/_sandbox/oauth/grants",
+        json={"network": network, "client_id": client["client_id"], "accounts": accounts},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json() | {"client": client}
+
+
+@pytest.fixture
+def grant_env(sb: Sandbox, monkeypatch: pytest.MonkeyPatch):
+    """Make a sandbox grant and store it as `AIRFLOW_CONN_<NAME>` for this test:
+    `grant_env(name, network, accounts, **client_options)` returns what sandbox_grant does."""
+    import json
+
+    from social_warehouse.connections import env_var_name
+
+    def make(name: str, network: str, accounts: list[str], **options: object) -> dict:
+        grant = sandbox_grant(sb, network, accounts, **options)
+        monkeypatch.setenv(env_var_name(name), json.dumps(grant["connection"]))
+        return grant
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -133,14 +133,18 @@ class Grant:
         return "static"
 
     def url(self, name: str) -> str:
-        """An OAuth endpoint: the connection's override (the sandbox), else the network's."""
+        """An OAuth endpoint: the connection's override (the sandbox), else the network's. A
+        network whose refresh grant goes to the token endpoint refreshes at the connection's
+        token_url when only that one is overridden (never at the real host behind its back)."""
         assert self.lifecycle is not None
+        extra = self.conn.extra
+        token_url = str(extra.get("token_url") or self.lifecycle.token_url)
         default = {
-            "token_url": self.lifecycle.token_url,
-            "refresh_url": self.lifecycle.refresh_url or self.lifecycle.token_url,
+            "token_url": token_url,
+            "refresh_url": self.lifecycle.refresh_url or token_url,
             "authorize_url": self.lifecycle.authorize_url,
         }[name]
-        return str(self.conn.extra.get(name) or default)
+        return str(extra.get(name) or default)
 
     def hint(self) -> str:
         return (
@@ -163,7 +167,8 @@ def credentials_for(grant: Grant, account_id: str, *, url: str | None = None) ->
         return GrantCredentials(grant, url=url)
     page_tokens = grant.conn.extra.get("page_tokens") or {}
     if isinstance(page_tokens, dict) and page_tokens.get(account_id):
-        return StaticToken(page_tokens[account_id], where=f"{grant.conn.describe()} (page_tokens) ")
+        # a dead Page token is a dead grant too: the hint names the connect command
+        return _StaticGrantToken(page_tokens[account_id], grant=grant)
     if not grant.conn.token:
         raise ConfigError(
             f"{grant.conn.describe()} has neither a token (password) nor a refresh token "
@@ -282,6 +287,15 @@ class GrantCredentials:
         for attempt in range(1, self.retries + 1):
             try:
                 with psycopg.connect(self.url, connect_timeout=10) as conn, conn.transaction():
+                    # A row to lock even on first use: without it two tasks would both see no
+                    # row and both refresh, and on a rotating network the second would spend
+                    # the refresh token the first had just used (the grant would be lost).
+                    # The empty fingerprint makes the first reader start from the seed.
+                    conn.execute(
+                        "insert into ops.grant_tokens (grant_id, network, seed_fingerprint) "
+                        "values (%s, %s, '') on conflict (grant_id) do nothing",
+                        (self.grant.name, self.grant.network),
+                    )
                     row = read_state(conn, self.grant.name, lock=True)
                     if not row or row[6] != seed:
                         # first use, or the connection was edited (reconnected): start over
@@ -374,12 +388,16 @@ class GrantCredentials:
         )
 
     def _record_error(self, message: str) -> None:
+        # an upsert: a grant refused on its first use has no row yet (grants_health reads it)
         try:
             with psycopg.connect(self.url, connect_timeout=10) as conn:
                 conn.execute(
-                    """update ops.grant_tokens set last_error = %s, updated_at = now()
-                       where grant_id = %s""",
-                    (message[:1000], self.grant.name),
+                    """insert into ops.grant_tokens as t
+                           (grant_id, network, seed_fingerprint, last_error, updated_at)
+                       values (%s, %s, '', %s, now())
+                       on conflict (grant_id) do update
+                           set last_error = excluded.last_error, updated_at = now()""",
+                    (self.grant.name, self.grant.network, message[:1000]),
                 )
         except psycopg.Error:
             log.warning("grant %r: could not record the refresh error", self.grant.name)
