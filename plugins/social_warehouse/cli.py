@@ -136,6 +136,47 @@ def cmd_airflow_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_connect(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from social_warehouse import onboarding, paths
+
+    if args.write_accounts and not args.brand:
+        raise SystemExit("connect: --write-accounts needs --brand <brand id>")
+    onboarding.connect(
+        args.network,
+        client_id=args.client_id,
+        client_secret=onboarding.client_secret_from_env_or_prompt(args.network),
+        grant=args.grant,
+        no_browser=args.no_browser,
+        print_connection=args.print_connection,
+        api_base_url=args.api_base_url,
+        auth_base_url=args.auth_base_url,
+        redirect_uri=args.redirect_uri,
+        redirect_port=args.redirect_port,
+        timeout=args.timeout,
+        accounts_file=(
+            Path(args.accounts_file or paths.config_dir() / "accounts.yml")
+            if args.write_accounts
+            else None
+        ),
+        brand=args.brand,
+    )
+    return 0
+
+
+def cmd_grants_health(args: argparse.Namespace) -> int:
+    from social_warehouse.grants_health import check_grants, failures
+
+    rows = check_grants(day=args.day)
+    for row in rows:
+        print(row.line())
+    problems = failures(rows)
+    for line in problems:
+        print(f"FAIL {line}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="social-warehouse", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -193,6 +234,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--check", action="store_true", help="only report stale files (exit 1)")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "connect",
+        help="authorize one owner's accounts (OAuth) and store the grant as an Airflow connection",
+        description="Runs the network's OAuth authorization-code flow, lists the accounts the "
+        "grant can see and stores it as an Airflow connection. The client secret comes from "
+        "SOCIAL_WAREHOUSE_CLIENT_SECRET or a prompt.",
+    )
+    p.add_argument("network", help="facebook_pages, instagram, x, linkedin, youtube or tiktok")
+    p.add_argument("--grant", help="the Airflow connection id to store (default: social_<network>)")
+    p.add_argument("--client-id", required=True, help="the app's OAuth client id (app id)")
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the URL and read the address the browser was redirected to from stdin",
+    )
+    p.add_argument(
+        "--print",
+        dest="print_connection",
+        action="store_true",
+        help="print the connection as AIRFLOW_CONN_<GRANT>='<json>' instead of storing it",
+    )
+    p.add_argument(
+        "--write-accounts",
+        action="store_true",
+        help="add the accounts the grant sees to config/accounts.yml under --brand",
+    )
+    p.add_argument("--brand", help="the brand id the accounts belong to (with --write-accounts)")
+    p.add_argument("--accounts-file", help="another accounts.yml to write (default: config's)")
+    p.add_argument("--api-base-url", help="the API host, when not the network's (the sandbox)")
+    p.add_argument(
+        "--auth-base-url",
+        help="the host of the OAuth endpoints, when not the network's (the sandbox: "
+        "http://127.0.0.1:8765/<network>)",
+    )
+    p.add_argument(
+        "--redirect-port",
+        type=int,
+        default=8976,
+        help="local port of the redirect listener (register http://127.0.0.1:<port>/callback "
+        "in the app; 0 = any free port, for Google only)",
+    )
+    p.add_argument("--redirect-uri", help="a registered redirect URI other than the listener's")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the redirect")
+    p.set_defaults(func=cmd_connect)
+
+    p = sub.add_parser(
+        "grants-health",
+        help="check every grant in config/accounts.yml, write ops.grant_health, fail on dead ones",
+    )
+    p.add_argument("--day", type=_day, help="the check day to record (default: today, UTC)")
+    p.set_defaults(func=cmd_grants_health)
 
     p = sub.add_parser("airflow-setup", help="create one Airflow pool per network from config")
     p.set_defaults(func=cmd_airflow_setup)

@@ -324,7 +324,9 @@ def me_accounts(network: Any, request: SandboxRequest) -> SandboxResponse:
             100,
             "(#100) Tried accessing nonexisting field (accounts) on node type (Page)",
         )
-    wanted = [name for name, _ in split_fields(request.query.get("fields", ME_ACCOUNT_FIELDS))]
+    requested = split_fields(request.query.get("fields", ME_ACCOUNT_FIELDS))
+    wanted = [name for name, _ in requested]
+    ig_fields = next((mods for name, mods in requested if name == "instagram_business_account"), "")
     items = []
     for page in grant.pages:
         instagram = next((i for i, p in grant.links.items() if p == page), None)
@@ -342,6 +344,8 @@ def me_accounts(network: Any, request: SandboxRequest) -> SandboxResponse:
                 item[name] = list(PAGE_TASKS)
             elif name == "instagram_business_account" and instagram:
                 item[name] = {"id": instagram}
+                if "username" in ig_fields:  # as the Instagram node names it (instagram.py)
+                    item[name]["username"] = f"brand_{instagram[-4:]}"
         item["id"] = page
         items.append(item)
     return SandboxResponse(200, cursor_page(request, network.name, items))
