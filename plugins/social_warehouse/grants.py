@@ -357,7 +357,9 @@ class GrantCredentials:
             self.grant.name,
             self.grant.network,
             tokens.access_expires_at,
-            "; the refresh token rotated" if tokens.refresh_token else "",
+            "; the refresh token rotated"
+            if tokens.refresh_token and tokens.refresh_token != state.refresh_token
+            else "",
         )
         return TokenState(
             access_token=tokens.access_token,

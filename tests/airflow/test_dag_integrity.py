@@ -13,7 +13,7 @@ from social_warehouse.networks import catalog
 
 def test_dag_files_import_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    expected = {f"extract_{n}" for n in catalog.names()} | {"transform_social"}
+    expected = {f"extract_{n}" for n in catalog.names()} | {"transform_social", "grants_health"}
     assert set(dagbag.dag_ids) == expected
 
 

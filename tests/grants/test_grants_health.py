@@ -1,0 +1,167 @@
+"""grants_health against the sandbox's OAuth and the real warehouse: a revoked grant is reported
+revoked and fails the check naming itself and the connect command, a refresh token 10 days from
+its end is `expiring`, a healthy grant is `ok` with its expiries, a missing connection is
+`missing`, and the command and the DAG check every grant config/accounts.yml names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+import requests
+
+from social_warehouse import cli
+from social_warehouse.config import load_brands, load_network_settings
+from social_warehouse.connections import env_var_name
+from social_warehouse.grants_health import EXPIRING_DAYS, check_grants, failures
+from social_warehouse.networks import catalog
+from social_warehouse.runner import run_clock
+from social_warehouse.sandbox.server import Sandbox
+
+CLOCK = run_clock(dt.date(2026, 11, 20))
+ACCOUNTS = {
+    network: [a.account_id for b in load_brands() for a in b.accounts if a.network == network]
+    for network in catalog.names()
+}
+
+
+@pytest.fixture
+def hsb(sb: Sandbox, warehouse_url: str) -> Sandbox:
+    sb.state.clock = CLOCK
+    return sb
+
+
+def health_rows(url: str, grant: str) -> list[dict]:
+    with psycopg.connect(url) as conn:
+        cur = conn.execute(
+            "select * from ops.grant_health where grant_id = %s order by checked_day", (grant,)
+        )
+        return [dict(zip([c.name for c in cur.description], r, strict=True)) for r in cur]
+
+
+def revoke(sandbox: Sandbox, network: str, grant_id: str) -> None:
+    requests.post(
+        f"{sandbox.url}/_sandbox/oauth/revoke",
+        json={"network": network, "grant": grant_id},
+        timeout=10,
+    ).raise_for_status()
+
+
+def test_a_revoked_grant_is_reported_and_fails_the_check_naming_it(hsb, warehouse_url, grant_env):
+    accounts = ACCOUNTS["x"][:1]
+    grant = grant_env("health_x", "x", accounts)
+    healthy = grant_env("health_tiktok", "tiktok", ACCOUNTS["tiktok"][:1])
+    revoke(hsb, "x", grant["grant"])
+    rows = check_grants(
+        url=warehouse_url,
+        grants={"health_x": ("x", accounts), "health_tiktok": ("tiktok", ACCOUNTS["tiktok"][:1])},
+    )
+    by_id = {r.grant_id: r for r in rows}
+    assert by_id["health_x"].status == "revoked"
+    assert "invalid_request" in by_id["health_x"].message
+    assert by_id["health_tiktok"].status == "ok", by_id["health_tiktok"].message
+    [line] = failures(rows)
+    assert line.startswith(f"grant health_x (x; accounts {accounts[0]}): revoked")
+    assert line.endswith("Reconnect it: social-warehouse connect x --grant health_x")
+    assert grant["refresh_token"] not in line and healthy["refresh_token"] not in line
+    [stored] = health_rows(warehouse_url, "health_x")
+    assert (stored["status"], stored["kind"], stored["network"]) == ("revoked", "oauth", "x")
+    assert stored["accounts"] == accounts
+    assert stored["source"] == f"environment variable {env_var_name('health_x')}"
+
+
+def test_a_refresh_token_ten_days_from_its_end_is_expiring(hsb, warehouse_url, grant_env):
+    accounts = ACCOUNTS["tiktok"][:1]
+    grant_env("health_tiktok_old", "tiktok", accounts)
+    # 355 days after the consent: the refresh token has 10 of its 365 days left
+    hsb.state.clock = CLOCK + dt.timedelta(days=355)
+    [row] = check_grants(url=warehouse_url, grants={"health_tiktok_old": ("tiktok", accounts)})
+    assert row.status == "expiring", row.message
+    left = row.refresh_expires_at - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=9) < left <= dt.timedelta(days=10)
+    assert "in 9 day(s)" in row.message or "in 10 day(s)" in row.message
+    [line] = failures([row])
+    assert "expiring" in line
+    assert line.endswith("social-warehouse connect tiktok --grant health_tiktok_old")
+    [stored] = health_rows(warehouse_url, "health_tiktok_old")
+    assert stored["status"] == "expiring" and stored["last_refresh"] is not None
+    assert stored["refresh_expires_at"] == row.refresh_expires_at
+
+
+def test_healthy_grants_are_ok_with_their_expiries(hsb, warehouse_url, grant_env):
+    youtube = ACCOUNTS["youtube"][:1]
+    pages = ACCOUNTS["facebook_pages"][:2]
+    grant_env("health_youtube", "youtube", youtube)
+    grant_env("health_pages", "facebook_pages", pages)
+    rows = {
+        r.grant_id: r
+        for r in check_grants(
+            url=warehouse_url,
+            grants={
+                "health_youtube": ("youtube", youtube),
+                "health_pages": ("facebook_pages", pages),
+                "health_nowhere": ("tiktok", ACCOUNTS["tiktok"][:1]),
+            },
+        )
+    }
+    assert rows["health_youtube"].status == "ok", rows["health_youtube"].message
+    assert rows["health_youtube"].refresh_expires_at is None, "Google sets no end date"
+    assert rows["health_youtube"].last_refresh is not None
+    assert rows["health_pages"].status == "ok", rows["health_pages"].message
+    assert rows["health_pages"].kind == "meta_page_tokens"
+    assert "never expires" in rows["health_pages"].message
+    assert rows["health_nowhere"].status == "missing"
+    assert "social-warehouse connect" in rows["health_nowhere"].message
+    assert [line.split(":")[0] for line in failures(list(rows.values()))] == [
+        "grant health_nowhere (tiktok; accounts " + ACCOUNTS["tiktok"][0] + ")"
+    ]
+
+
+def test_a_revoked_meta_grant_is_found_by_debug_token(hsb, warehouse_url, grant_env):
+    accounts = ACCOUNTS["instagram"][:1]
+    grant = grant_env("health_ig", "instagram", accounts)
+    revoke(hsb, "instagram", grant["grant"])
+    [row] = check_grants(url=warehouse_url, grants={"health_ig": ("instagram", accounts)})
+    assert row.status == "revoked" and "debug_token" in row.message
+
+
+def test_the_command_checks_every_configured_grant_and_fails_on_a_missing_one(
+    sb, warehouse_url, monkeypatch, capsys
+):
+    """Accounts without `grant:` read with their network's default connection: with the six
+    defaults set (static sandbox tokens, as `make run` sets them) every grant is ok; without one
+    of them the command fails naming it."""
+    for network in catalog.names():
+        conn_id = load_network_settings(network).connection_id
+        monkeypatch.setenv(
+            env_var_name(conn_id), f"http://:sandbox-token@{sb.url.split('://')[1]}/{network}"
+        )
+    assert cli.main(["grants-health", "--day", "2026-11-29"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(catalog.names())
+    assert all(": ok" in line for line in printed), printed
+    monkeypatch.delenv(env_var_name("social_tiktok"))
+    assert cli.main(["grants-health", "--day", "2026-11-30"]) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert errors == [
+        f"FAIL grant social_tiktok (tiktok; accounts {', '.join(ACCOUNTS['tiktok'])}): missing: "
+        + errors[0].split(": missing: ", 1)[1]
+    ]
+    assert errors[0].endswith("Reconnect it: social-warehouse connect tiktok --grant social_tiktok")
+    with psycopg.connect(warehouse_url) as conn:
+        days = conn.execute(
+            "select checked_day, count(*) from ops.grant_health where grant_id like 'social_%%' "
+            "group by checked_day order by checked_day"
+        ).fetchall()
+    assert days == [(dt.date(2026, 11, 29), 6), (dt.date(2026, 11, 30), 6)]
+
+
+def test_the_dag_runs_the_check_daily_after_preparing_the_warehouse():
+    from social_warehouse.orchestration.grants_health_dag import build_grants_health_dag
+
+    dag = build_grants_health_dag()
+    assert dag.dag_id == "grants_health" and dag.catchup is False
+    assert dag.get_task("check_grants").upstream_task_ids == {"prepare_warehouse"}
+    assert "0 6 * * *" in dag.timetable.summary
+    assert f"{EXPIRING_DAYS} days" in dag.doc_md
