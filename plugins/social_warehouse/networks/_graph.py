@@ -96,6 +96,14 @@ class GraphClient(ApiClient):
                 **common,
             )
         hint = error.get("error_user_msg") or None
+        if code == 10 or (isinstance(code, int) and 200 <= code < 300):
+            # a permission error: the token (grant) does not cover this Page or account
+            hint = hint or (
+                f"the token of Airflow connection {self.conn.conn_id!r} may not read this "
+                "account: reconnect it with a user who manages the Page (social-warehouse "
+                f"connect {self.network} --grant {self.conn.conn_id}), or check the account "
+                "id in config/accounts.yml"
+            )
         return ApiError(
             self.network, f"{message} (fbtrace_id {error.get('fbtrace_id')})", hint=hint, **common
         )

@@ -274,7 +274,7 @@ class Tweets(Stream[XClient]):
             )
 
     def after_collect(self, result: ParseResult) -> None:
-        for message in self.gaps.warnings(self.ctx):
+        for message in self.gaps.warnings(self.ctx, self.client.conn.conn_id):
             self.ctx.warn(message)
 
 
@@ -298,7 +298,7 @@ class PrivateMetricGaps:
             else:
                 self.other[_describe(problem)] += 1
 
-    def warnings(self, ctx: LoadContext) -> list[str]:
+    def warnings(self, ctx: LoadContext, conn_id: str | None = None) -> list[str]:
         loaded = {t: f for t, f in self.refused.items() if t in self.created}
         end_of_day = day_start(ctx.day + dt.timedelta(days=1), ctx.settings.timezone)
         young_limit = dt.timedelta(days=PRIVATE_METRICS_DAYS - 1)
@@ -314,7 +314,8 @@ class PrivateMetricGaps:
                 f"Tweets: {', '.join(old[:SAMPLE_IDS])}{' ...' if len(old) > SAMPLE_IDS else ''}"
             )
         if young:
-            conn = ctx.settings.connection_id
+            # the grant the account reads with, which is not always the network's default
+            conn = conn_id or ctx.settings.connection_id
             messages.append(
                 f"{len(young)} tweet(s) younger than {PRIVATE_METRICS_DAYS} days came without "
                 f"private metrics (url_link_clicks, user_profile_clicks): loaded with their "
