@@ -389,7 +389,7 @@ def store_in_airflow(grant: str, connection: dict[str, Any]) -> str:
             target.login = connection["login"]
             target.set_password(connection["password"])
             target.set_extra(json.dumps(connection["extra"]))
-            target.description = connection["description"]
+            target.description = connection.get("description")
             if existing is None:
                 session.add(target)
     except SQLAlchemyError as exc:
