@@ -114,9 +114,7 @@ def main(check: bool = False) -> int:
     root = paths.project_root()
     if check:
         for path in outdated:
-            print(
-                f"{path.relative_to(root)} is out of date: run `make generate`", file=sys.stderr
-            )
+            print(f"{path.relative_to(root)} is out of date: run `make generate`", file=sys.stderr)
         return 1 if outdated else 0
     for path, text in rendered().items():
         if path in outdated:
