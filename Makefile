@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv db run test test-fast lint format generate dbt-manifest docs airflow bench compose-check clean
+.PHONY: help venv db run test test-fast lint format generate fault-table dbt-manifest docs airflow bench compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,11 @@ format: venv ## apply ruff formatting and fixes
 
 generate: venv ## regenerate the files derived from the network catalog and the metric registry
 	@$(SW) generate
+
+fault-table: venv ## rerun the fault-matrix tests and rewrite the README's fault table from them
+	@$(SW) db up >/dev/null
+	-$(BIN)/pytest tests/faults -q -p no:cacheprovider
+	$(BIN)/python -m social_warehouse.faults
 
 dbt-manifest: venv ## dbt parse: the manifest Cosmos renders the transform DAG from
 	@$(BIN)/python -c "from social_warehouse.runner import ensure_dbt_manifest; print(ensure_dbt_manifest(print))"

@@ -231,3 +231,36 @@ def clean_warehouse(warehouse_url, sandbox) -> str:
     )
     assert result.returncode == 0, result.stdout[-3000:]
     return url
+
+
+# --- the fault matrix (tests/faults): outcomes recorded for the README's fault table -------------
+_FAULT_RESULTS: list[dict[str, str]] = []
+
+
+@pytest.fixture
+def fault_matrix(request):
+    """Record one fault case's outcome: fault_matrix(fault, network, behaviour, outcome)."""
+
+    def record(fault: str, network: str, behaviour: str, outcome: str) -> None:
+        _FAULT_RESULTS.append(
+            {
+                "fault": fault,
+                "network": network,
+                "behaviour": behaviour,
+                "outcome": outcome,
+                "test": request.node.nodeid,
+            }
+        )
+
+    return record
+
+
+@pytest.fixture
+def fault_matrix_results() -> list[dict[str, str]]:
+    return list(_FAULT_RESULTS)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `last` run after every other test of the session (the fault table check
+    reads what the fault cases recorded)."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)

@@ -211,6 +211,7 @@ def load_brands(path: Path | None = None, networks: Iterable[str] | None = None)
     seen_brands: set[str] = set()
     seen_accounts: dict[tuple[str, str], str] = {}
     problems: list[str] = []
+    defaults: dict[str, str] = {}
     for index, raw in enumerate(parsed.brands):
         where = f"{path}: brands[{index}] ({raw.id!r})"
         if raw.id in seen_brands:
@@ -224,6 +225,8 @@ def load_brands(path: Path | None = None, networks: Iterable[str] | None = None)
                     f"{', '.join(sorted(valid_networks))}"
                 )
                 continue
+            if network not in defaults:
+                defaults[network] = default_grant(network)
             for pos, entry in enumerate(entries):
                 spot = f"{where}.accounts.{network}[{pos}].id"
                 try:
@@ -246,7 +249,7 @@ def load_brands(path: Path | None = None, networks: Iterable[str] | None = None)
                         network=network,
                         account_id=entry.id,
                         name=name,
-                        grant=entry.grant or default_grant(network),
+                        grant=entry.grant or defaults[network],
                     )
                 )
         brands.append(Brand(brand_id=raw.id, name=raw.name or raw.id, accounts=tuple(accounts)))

@@ -23,6 +23,7 @@ class ApiError(SocialWarehouseError):
         code: int | str | None = None,
         url: str | None = None,
         hint: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.network = network
         self.status = status
@@ -30,6 +31,8 @@ class ApiError(SocialWarehouseError):
         self.url = url
         self.hint = hint
         self.api_message = message
+        # the API's own estimate of when to try again (Retry-After, a reset time), if it gave one
+        self.retry_after = retry_after
         super().__init__(message)
 
     def __str__(self) -> str:
@@ -52,10 +55,6 @@ class ApiVersionError(ApiError):
 
 class RateLimitError(ApiError):
     """The API throttled us; `retry_after` seconds is its own estimate when it gives one."""
-
-    def __init__(self, *args, retry_after: float | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.retry_after = retry_after
 
 
 class QuotaExceededError(ApiError):

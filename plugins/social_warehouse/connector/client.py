@@ -3,6 +3,8 @@ and error classification delegated to the network's subclass."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
 import time
 from collections.abc import Callable
@@ -12,6 +14,7 @@ from urllib.parse import urljoin
 
 import orjson
 import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
 from social_warehouse import logs
 from social_warehouse.connections import ConnectionInfo
@@ -21,7 +24,6 @@ from social_warehouse.errors import (
     ApiError,
     AuthError,
     MalformedResponseError,
-    QuotaExceededError,
     RateLimitError,
     TransientApiError,
 )
@@ -32,6 +34,29 @@ log = logging.getLogger(__name__)
 def redact(url: str) -> str:
     """Strip tokens from URLs before they reach a log line or an error message."""
     return logs.redact(url)
+
+
+def retry_after(headers: dict[str, str]) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date), if there is one."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+
+
+class _TokenRefreshed(ApiError):
+    """The credentials were refreshed after a rejected token: the call is tried again at once."""
+
+
+_RETRYABLE = (RateLimitError, TransientApiError, MalformedResponseError, _TokenRefreshed)
 
 
 @dataclass
@@ -97,6 +122,11 @@ class ApiClient:
         # What this run learned about the API, kept for the next accounts of the same run:
         # metrics refused (by stream or media kind), never asked again.
         self.dropped_metrics: dict[str, set[str]] = {}
+        self._budget_spent = False
+        # exponential backoff with full jitter, so accounts retrying at once spread out
+        self._jitter = wait_random_exponential(
+            multiplier=settings.backoff_seconds, max=settings.max_wait_seconds
+        )
 
     def token(self) -> str:
         """The current access token (refreshed by the credentials when it is about to expire)."""
@@ -110,12 +140,22 @@ class ApiClient:
         """Return the error this response represents, or None when it is a success."""
         if response.status >= 500:
             return TransientApiError(
-                self.network, "server error", status=response.status, url=response.url
+                self.network,
+                "server error",
+                status=response.status,
+                url=response.url,
+                retry_after=retry_after(response.headers),
             )
         if response.status == 401:
             return self.auth_error("token rejected (HTTP 401)", status=401, url=response.url)
         if response.status == 429:
-            return RateLimitError(self.network, "rate limited", status=429, url=response.url)
+            return RateLimitError(
+                self.network,
+                "rate limited",
+                status=429,
+                url=response.url,
+                retry_after=retry_after(response.headers),
+            )
         if response.status >= 400:
             return ApiError(self.network, str(response.body)[:300], status=response.status)
         return None
@@ -135,11 +175,6 @@ class ApiClient:
         if path.startswith(("http://", "https://")):
             return path
         return urljoin(self.base_url, path.lstrip("/"))
-
-    def backoff(self, attempt: int) -> float:
-        return min(
-            self.settings.backoff_seconds * (2 ** (attempt - 1)), self.settings.max_wait_seconds
-        )
 
     def _wait(self, seconds: float, reason: str) -> None:
         seconds = max(0.0, seconds)
@@ -178,59 +213,108 @@ class ApiClient:
         return Response(raw.status_code, dict(raw.headers), body, redact(raw.url))
 
     def execute(self, request: Request) -> Response:
-        """Send with retries: throttling waits, 5xx backs off, quota errors stop; a rejected
-        token is refreshed once (when the credentials can) and the call tried again."""
-        attempt = 0
-        refreshed = False
-        while True:
-            attempt += 1
-            try:
-                response = self.send(request)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                error: ApiError | None = TransientApiError(
-                    self.network, f"network error: {type(exc).__name__}", url=redact(request.url)
-                )
-                response = None
-            else:
-                error = self.classify_error(response)
-                if error is None and not isinstance(response.body, dict | list):
-                    error = MalformedResponseError(
-                        self.network,
-                        f"expected a JSON body, got {str(response.body)[:120]!r}",
-                        status=response.status,
-                        url=response.url,
-                        body=str(response.body)[:100_000],
-                    )
-            if error is None:
-                assert response is not None
-                pause = self.proactive_wait(response)
-                if pause > 0:
-                    self.stats.throttled += 1
-                    self._wait(pause, "usage close to the rate limit")
-                return response
-            if isinstance(error, AuthError) and not refreshed and self.credentials.can_refresh:
-                refreshed = True
-                log.info("%s: the API refused the access token, refreshing it once", self.network)
-                self.credentials.refresh(rejected=self._sent_token)
-                continue
-            if isinstance(error, AuthError | QuotaExceededError):
-                raise error
-            if isinstance(error, RateLimitError):
+        """Send with retries (tenacity): throttling waits for the API's own reset time
+        (`Retry-After`, or what the network's error says) within the max_wait_seconds budget;
+        5xx, timeouts and malformed answers back off exponentially with jitter up to
+        max_retries; quota and auth errors stop, except that a rejected token is refreshed once
+        (when the credentials can) and the call tried again."""
+        state = {"refreshed": False}
+        retrying = Retrying(
+            retry=retry_if_exception_type(_RETRYABLE),
+            wait=self._retry_wait,
+            stop=self._retry_stop,
+            before_sleep=self._before_retry,
+            sleep=self._retry_sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, request, state)
+        except RateLimitError as error:
+            if self._budget_spent:
+                raise RateLimitError(
+                    self.network,
+                    f"gave up after waiting {self.stats.waited_seconds:.0f}s in total "
+                    f"(throttled: {error.api_message})",
+                    status=error.status,
+                    code=error.code,
+                    url=error.url,
+                    hint=(
+                        "The API keeps throttling: lower this network's pool size or raise "
+                        "max_wait_seconds in config/networks.yml, then rerun"
+                    ),
+                ) from None
+            raise
+        except (TransientApiError, MalformedResponseError) as error:
+            attempts = self.settings.max_retries + 1
+            error.hint = f"failed {attempts} times; the API may be down. Rerun the task later"
+            raise
+
+    def _attempt(self, request: Request, state: dict[str, bool]) -> Response:
+        try:
+            response = self.send(request)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientApiError(
+                self.network, f"network error: {type(exc).__name__}", url=redact(request.url)
+            ) from None
+        error = self.classify_error(response)
+        if error is None and not isinstance(response.body, dict | list):
+            error = MalformedResponseError(
+                self.network,
+                f"expected a JSON body, got {str(response.body)[:120]!r}",
+                status=response.status,
+                url=response.url,
+                body=str(response.body)[:100_000],
+            )
+        if error is None:
+            pause = self.proactive_wait(response)
+            if pause > 0:
                 self.stats.throttled += 1
-                self.stats.retries += 1
-                wait = error.retry_after if error.retry_after is not None else self.backoff(attempt)
-                self._wait(wait, f"throttled ({error.api_message})")
-                continue
-            if isinstance(error, TransientApiError | MalformedResponseError):
-                if attempt > self.settings.max_retries:
-                    error.hint = (
-                        f"failed {attempt} times; the API may be down. Rerun the task later"
-                    )
-                    raise error
-                self.stats.retries += 1
-                self._wait(self.backoff(attempt), f"transient error ({error.api_message})")
-                continue
-            raise error
+                self._wait(pause, "usage close to the rate limit")
+            return response
+        if isinstance(error, AuthError) and not state["refreshed"] and self.credentials.can_refresh:
+            state["refreshed"] = True
+            log.info("%s: the API refused the access token, refreshing it once", self.network)
+            self.credentials.refresh(rejected=self._sent_token)
+            raise _TokenRefreshed(self.network, "token refreshed, trying again")
+        raise error
+
+    def _retry_wait(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, _TokenRefreshed):
+            return 0.0
+        if isinstance(error, ApiError) and error.retry_after is not None:
+            return max(float(error.retry_after), 0.0)
+        return min(self._jitter(retry_state), self.settings.max_wait_seconds)
+
+    def _retry_stop(self, retry_state: RetryCallState) -> bool:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        self._budget_spent = False
+        if isinstance(error, _TokenRefreshed):
+            return False
+        if isinstance(error, RateLimitError):
+            wait = retry_state.upcoming_sleep
+            self._budget_spent = self.stats.waited_seconds + wait > self.settings.max_wait_seconds
+            return self._budget_spent
+        if self.stats.waited_seconds + retry_state.upcoming_sleep > self.settings.max_wait_seconds:
+            return True
+        return retry_state.attempt_number > self.settings.max_retries
+
+    def _before_retry(self, retry_state: RetryCallState) -> None:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, _TokenRefreshed):
+            return
+        self.stats.retries += 1
+        if isinstance(error, RateLimitError):
+            self.stats.throttled += 1
+        what = "throttled" if isinstance(error, RateLimitError) else "transient error"
+        message = error.api_message if isinstance(error, ApiError) else str(error)
+        log.info(
+            "%s: %s (%s), waiting %.1fs", self.network, what, message, retry_state.upcoming_sleep
+        )
+
+    def _retry_sleep(self, seconds: float) -> None:
+        self.stats.waited_seconds += seconds
+        self.sleep(seconds)
 
     def get(self, path: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         return self.execute(Request("GET", path, dict(params or {}), **kwargs)).body

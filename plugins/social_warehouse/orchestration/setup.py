@@ -10,17 +10,21 @@ def pool_name(network: str) -> str:
     return f"social_{network}"
 
 
+def pool_specs() -> dict[str, int]:
+    """Pool name -> slots: one pool per network of the catalog, sized by its pool_slots."""
+    return {pool_name(n): load_network_settings(n).pool_slots for n in catalog.names()}
+
+
 def ensure_pools() -> list[str]:
     from airflow.models.pool import Pool
 
     lines = []
-    for network in catalog.names():
-        settings = load_network_settings(network)
+    for name, slots in pool_specs().items():
         Pool.create_or_update_pool(
-            name=pool_name(network),
-            slots=settings.pool_slots,
-            description=f"{network}: accounts loading at once (config/networks.yml pool_slots)",
+            name=name,
+            slots=slots,
+            description=f"{name}: accounts loading at once (config/networks.yml pool_slots)",
             include_deferred=False,
         )
-        lines.append(f"pool {pool_name(network)}: {settings.pool_slots} slot(s)")
+        lines.append(f"pool {name}: {slots} slot(s)")
     return lines

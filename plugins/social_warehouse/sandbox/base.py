@@ -28,6 +28,7 @@ FAULT_KINDS = frozenset(
         # paged listings (listing.py)
         "empty_page_with_next",
         "repeat_cursor",
+        "deleted_items",
         # per network
         "retire_metric",
         "ignore_period",
@@ -47,7 +48,7 @@ FAULT_KINDS = frozenset(
 )
 # Faults that reshape a paged listing (see listing.py): they hold for every request of the
 # listing, since a layout that changed between two pages would lose items in the sandbox itself.
-LISTING_FAULTS = frozenset({"empty_page_with_next", "repeat_cursor"})
+LISTING_FAULTS = frozenset({"empty_page_with_next", "repeat_cursor", "deleted_items"})
 
 
 @dataclass
@@ -85,6 +86,11 @@ class Fault:
             seconds = self.params.get("seconds", 1.0)
             if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
                 return f"slow: params.seconds must be a number of seconds >= 0, got {seconds!r}"
+        if self.kind == "deleted_items":
+            keep = self.params.get("keep", 0)
+            if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+                return f"deleted_items: params.keep must be a whole number >= 0, got {keep!r}"
+            return None
         if self.kind not in LISTING_FAULTS:
             return None
         spec = self.params.get("pages", [0])

@@ -225,9 +225,12 @@ def decode_cursor(cursor: str) -> int:
 
 def self_url(request: SandboxRequest, network: str, **overrides: Any) -> str:
     """The request's own URL with some query parameters replaced (None removes one), as the
-    Graph API builds `paging.next`/`previous`: the access token included when it came that way."""
+    Graph API builds `paging.next`/`previous`: with the access token in the query, however the
+    request sent it (a Bearer header too), which is how tokens end up in logged URLs."""
     host = request.header("Host", "127.0.0.1")
-    query = {**request.query, **overrides}
+    auth = request.header("Authorization")
+    token = request.query.get("access_token") or (auth[7:] if auth.startswith("Bearer ") else "")
+    query = {**request.query, **({"access_token": token} if token else {}), **overrides}
     query = {k: v for k, v in query.items() if v is not None}
     return f"http://{host}/{network}{request.path}?{urlencode(query)}"
 

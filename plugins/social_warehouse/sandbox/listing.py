@@ -24,6 +24,10 @@ sandbox itself would lose items), and both follow the page size of each request:
   so a client that follows blindly requests the same page forever.
   params: `pages` (as above, default [0]; "last" is the last page).
 
+A third fault takes items away for real, with no error: `deleted_items` lists only the first
+`keep` items (default 0), as after posts were deleted or an API silently answered less. The
+continuations stay consistent, so a correct client sees a shorter listing, not a broken one.
+
 The continuation of each listing, and how an empty page looks:
 
 - Facebook published_posts/posts, Instagram media: `paging.next`, an absolute URL (the request's
@@ -55,6 +59,7 @@ from social_warehouse.sandbox.base import SandboxRequest
 
 EMPTY_PAGE = "empty_page_with_next"
 REPEAT_CURSOR = "repeat_cursor"
+DELETED_ITEMS = "deleted_items"
 
 T = TypeVar("T")
 
@@ -93,6 +98,9 @@ class Page(Generic[T]):
 def page(items: Sequence[T], offset: int, size: int, request: SandboxRequest) -> Page[T]:
     """The page of `size` slots starting at slot `offset`, with the request's listing faults."""
     offset = max(offset, 0)
+    deleted = request.fault(DELETED_ITEMS)
+    if deleted is not None:
+        items = items[: int(deleted.params.get("keep", 0))]
     empty = request.fault(EMPTY_PAGE)
     slots: list[Any] = list(items)
     if empty is not None and size > 0:

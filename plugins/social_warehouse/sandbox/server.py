@@ -67,6 +67,9 @@ YouTube playlistItems, TikTok business/video/list; listing.py has the details)
                     reports carry no continuation: there startIndex is ignored past the chosen
                     page, which is answered again.
 
+  deleted_items     the listing holds only its first `keep` items (default 0), with consistent
+                    continuations: posts deleted, or an API that silently answers less.
+
 Facebook Pages
   retire_metric     metric or metrics: those names answer (#100) as retired (Instagram and
                     YouTube Analytics take the same params).
