@@ -294,9 +294,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from social_warehouse.orchestration.airflow_env import apply_airflow_env
+
+    # Connections are looked up the way Airflow does, with this project's Airflow home (never
+    # ~/airflow); Airflow sets up its own logging when imported, so with -v it is imported
+    # first and ours goes on top.
+    apply_airflow_env()
+    if args.verbose:
+        import airflow.settings  # noqa: F401
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
     )
     try:
         return int(args.func(args) or 0)

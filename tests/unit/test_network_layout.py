@@ -50,3 +50,11 @@ def test_registry_rows_name_streams_the_connectors_declare():
         assert row.source in spec.stream_names, (
             f"{row.network}: registry source {row.source!r} is not a stream"
         )
+
+
+def test_the_files_generated_from_the_catalog_are_current():
+    """`make generate` output (dbt networks var, the connectors' registry artefact, the README
+    settings table) matches the catalog and the registry seed."""
+    from social_warehouse.generate import stale
+
+    assert stale() == [], "run `make generate` and commit the result"

@@ -84,10 +84,11 @@ class TokenPaginator(Paginator):
 
 @dataclasses.dataclass
 class OffsetPaginator(Paginator):
-    """Offset paging (`start`/`count`, `startIndex`/`maxResults`). The offset advances by the
-    page size asked for: filtered items still take their slots, so a page may hold fewer items
-    (even none) while more follow. The end comes from the API: the reported total, else a
-    `next` link (Rest.li `paging.links`), else (APIs that send neither) a short page."""
+    """Offset paging (`start`/`count`, `startIndex`/`maxResults`). The end and the next offset
+    come from the API: a `next` link (Rest.li `paging.links`, followed to the offset it names),
+    else the reported total, else (APIs that send neither) a short page. Without a link the
+    offset advances by the page size asked for: filtered items still take their slots, so a page
+    may hold fewer items (even none) while more follow."""
 
     offset_param: str
     size_param: str
@@ -95,11 +96,24 @@ class OffsetPaginator(Paginator):
     links_path: str | None = None
     first_offset: int = 0
 
+    def _at(self, request: Request, offset: int) -> Request:
+        return dataclasses.replace(request, params={**request.params, self.offset_param: offset})
+
     def next_request(self, request: Request, body: Any, page_records: int) -> Request | None:
         size = int(request.params.get(self.size_param, 0) or 0)
         offset = int(request.params.get(self.offset_param, self.first_offset))
         advanced = offset + (size or page_records)
-        nxt = dataclasses.replace(request, params={**request.params, self.offset_param: advanced})
+        links = dig(body, self.links_path) if self.links_path else None
+        if isinstance(links, list):
+            following = next(
+                (link for link in links if isinstance(link, dict) and link.get("rel") == "next"),
+                None,
+            )
+            if following is None:
+                return None
+            query = dict(parse_qsl(urlsplit(str(following.get("href") or "")).query))
+            named = str(query.get(self.offset_param, ""))
+            return self._at(request, int(named) if named.isdigit() else advanced)
         total = dig(body, self.total_path) if self.total_path else None
         if total is not None:
             if (
@@ -108,14 +122,12 @@ class OffsetPaginator(Paginator):
                 or not str(total).isdigit()
             ):
                 raise PagingProblem(f"'{self.total_path}' is {total!r}, expected a count")
-            return nxt if advanced - self.first_offset < int(total) else None
-        links = dig(body, self.links_path) if self.links_path else None
-        if isinstance(links, list):
-            more = any(isinstance(link, dict) and link.get("rel") == "next" for link in links)
-            return nxt if more else None
+            return (
+                self._at(request, advanced) if advanced - self.first_offset < int(total) else None
+            )
         if page_records == 0 or (size and page_records < size):
             return None
-        return nxt
+        return self._at(request, advanced)
 
     def cursor(self, request: Request) -> str:
         return f"{self.offset_param}={request.params.get(self.offset_param, self.first_offset)}"

@@ -256,8 +256,21 @@ class Stream(Generic[C]):
         return self.metric_what
 
     def _parsed(self, request: Request) -> Iterator[ParseResult]:
+        seen: set[str] = set()
         for page, body in enumerate(self.read(request), start=1):
             result = self.parse_answer(request, body)
+            keys = {r.key for r in result.records}
+            if page > 1 and keys and keys <= seen:
+                # an API without continuations (offsets counted by the client) that answers
+                # the same records again is looping just the same
+                raise PaginationLoopError(
+                    self.ctx.network,
+                    f"{self.name}: answer {page} repeats records this listing already had "
+                    f"(e.g. {sorted(keys)[0]}); the API is not moving on",
+                    hint="nothing was written for this stream and its stored rows are kept; "
+                    "rerun the task later, and report it to the network if it persists",
+                )
+            seen |= keys
             self.after_page(request, body, result)
             log.info(
                 "%s/%s %s: answer %d, %d records, %d rejected",
