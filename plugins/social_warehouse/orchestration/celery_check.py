@@ -72,6 +72,7 @@ class CheckResult:
     failed_tasks: list[str] = field(default_factory=list)
     forced_kills: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
+    mart_rows: int = 0
     error: str | None = None
     seconds: float = 0.0
 
@@ -89,6 +90,7 @@ class CheckResult:
             and set(self.all_hostnames()) == set(WORKERS)
             and bool(self.pools)
             and all(p.peak <= p.slots for p in self.pools.values())
+            and self.mart_rows > 0
             and not self.leftovers
         )
 
@@ -105,6 +107,7 @@ class CheckResult:
                 f"(slots {use.slots}; by worker: "
                 f"{', '.join(f'{h} {n}' for h, n in sorted(use.hosts.items()))})"
             )
+        lines.append(f"marts.account_daily rows for the day: {self.mart_rows}")
         if self.failed_tasks:
             lines.append("failed tasks: " + ", ".join(self.failed_tasks))
         if self.forced_kills:
@@ -258,6 +261,17 @@ class Api:
             return None
         return answer.json() if answer.status_code == 200 else None
 
+    def execution_api_ready(self) -> bool:
+        """The execution API (what the workers' tasks call) builds itself on its first request,
+        which took 26 s here under load: pay that before a task waits on it."""
+        import requests
+
+        try:
+            answer = self.session.get(f"{self.base}/execution/health", timeout=120)
+        except requests.RequestException:
+            return False
+        return answer.status_code == 200
+
     def dag_exists(self, dag_id: str) -> bool:
         return self.session.get(f"{self.base}/api/v2/dags/{dag_id}", timeout=30).status_code == 200
 
@@ -312,8 +326,10 @@ class Cluster:
         forced = []
         # workers first: they finish (nothing is running by now) before the scheduler leaves
         for component in sorted(self.components, key=lambda c: not c.name.startswith("worker")):
+            started = time.monotonic()
             if component.stop(timeout=45):
                 forced.append(component.name)
+            self.echo(f"stopped {component.name} in {time.monotonic() - started:.1f}s")
         return forced
 
 
@@ -605,6 +621,7 @@ def run_check(
             "the API server, scheduler and dag-processor to be healthy", healthy, 240, cluster
         )
         echo("API server, scheduler and dag-processor healthy")
+        wait_until("the execution API", api.execution_api_ready, 180, cluster)
         for name in WORKERS:
             log = cluster.component(f"worker-{name[-1]}").log
             wait_until(
@@ -635,6 +652,10 @@ def run_check(
             result.runs.update(wait_for_runs(cluster, metadata_url, transform, deadline))
             run_ids.update(transform)
         collect(metadata_url, run_ids, result)
+        with database.connect(warehouse_url) as conn:
+            result.mart_rows = conn.execute(
+                "select count(*) from marts.account_daily where metric_date = %s", (day,)
+            ).fetchone()[0]
     except CheckFailed as exc:
         result.error = str(exc)
     finally:
