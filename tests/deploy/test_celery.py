@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from social_warehouse import paths
+from social_warehouse.networks import registry
 from social_warehouse.orchestration.celery_check import WORKERS, run_check
 from social_warehouse.warehouse import database
 from tests.conftest import database_name_for_tests
@@ -48,15 +49,18 @@ def test_two_celery_workers_run_the_dags_and_pools_cap_each_network_across_them(
     assert set(by_host) == set(WORKERS), by_host
     assert min(by_host.values()) >= 5, by_host
 
-    # the pools are the scheduler's: never more loads of a network at once than its slots, over
-    # both workers together; X's single slot for three accounts is a cap the run must respect
-    assert set(result.pools) == {
-        f"social_{n}" for n in ("facebook_pages", "instagram", "x", "linkedin", "youtube", "tiktok")
-    }
+    # the pools are the scheduler's: the check cuts every pool to one slot while the two workers
+    # offer four, so two loads of one network at once would mean a pool enforced per worker
+    assert set(result.pools) == {f"social_{n}" for n in registry.names()}
     for pool, use in result.pools.items():
-        assert use.accounts == 3, (pool, use)
+        assert use.slots == 1, (pool, use)
+        assert use.accounts >= 1, (pool, use)
         assert use.peak <= use.slots, (pool, use)
-    assert result.pools["social_x"].slots < result.pools["social_x"].accounts
+    assert max(use.accounts for use in result.pools.values()) >= 2, (
+        "no network had two loads: the pool cap was never put to the test"
+    )
+    # ... and the loads of one network still went to both workers
+    assert any(len(use.hosts) == 2 for use in result.pools.values()), result.pools
 
     assert result.mart_rows > 0, "transform_social succeeded but built no mart rows for the day"
     server = database.server_url(database.warehouse_url())

@@ -7,12 +7,14 @@ network's pool capped its account loads across both workers; then stops every pr
 and proves none is left.
 
 Every network is extracted (not one) because the quality gate checks all six networks' raw
-tables. The pools are those of config/networks.yml: X has one slot for three accounts and the
-others two, while the two workers offer four task slots together, so a pool enforced per worker
-(instead of by the scheduler, as Airflow does) would show here as more loads at once than slots.
+tables. The check runs on a copy of config/ whose pools have ONE slot each, while the two workers
+offer four task slots together: a pool enforced per worker (instead of by the scheduler, as
+Airflow does) would show here as two loads of one network at once.
 
 Its Airflow home and logs are under .run/celery-check/; its databases are `<base>_celery`
-(warehouse) and `<base>_celery_airflow` (metadata), recreated empty on every run."""
+(warehouse) and `<base>_celery_airflow` (metadata), recreated empty on every run. The broker is
+CELERY_CHECK_BROKER_URL (default redis://127.0.0.1:6379/0); the run uses a queue of its own, so
+another deployment or check on the same Redis never takes its tasks."""
 
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ from social_warehouse import paths
 
 WORKERS = ("celery-check-a", "celery-check-b")
 WORKER_CONCURRENCY = 2
+POOL_SLOTS = 1
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 RUN_MARKER = "SW_CELERY_CHECK_RUN"
 HOSTNAME_VAR = "SW_WORKER_HOSTNAME"
@@ -199,6 +202,21 @@ def marked_processes(marker: str) -> list[str]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
+
+
+def write_check_config(target: Path) -> None:
+    """config/ as it is, but every network's pool (`pool_slots`) cut to one slot."""
+    import yaml
+
+    from social_warehouse.networks import registry
+
+    shutil.copytree(paths.config_dir(), target)
+    settings = yaml.safe_load((target / "networks.yml").read_text()) or {}
+    networks = settings.get("networks") or {}
+    for network in registry.names():
+        networks[network] = {**(networks.get(network) or {}), "pool_slots": POOL_SLOTS}
+    settings["networks"] = networks
+    (target / "networks.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
 
 
 def free_port() -> int:
@@ -386,6 +404,7 @@ def check_env(
         # parse once at start-up; re-parsing every 30 s only takes CPU from the tasks
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "600",
+        "SOCIAL_WAREHOUSE_CONFIG_DIR": str(root / "config"),
         RUN_MARKER: marker,
     }
     return env, password, port
@@ -547,6 +566,7 @@ def run_check(
     for url in (warehouse_url, metadata_url):
         recreate_database(url)
     migrate(warehouse_url)
+    write_check_config(root / "config")
     ensure_dbt_manifest(echo)
     marker = uuid.uuid4().hex
     queue = f"celery_check_{marker[:8]}"
@@ -685,7 +705,11 @@ def main() -> int:
 
     console = Console()
     base = database.parts(database.warehouse_url()).dbname
-    result = run_check(base, echo=console)
+    try:
+        result = run_check(base, echo=console)
+    except CheckFailed as exc:  # before anything started: no broker, no database
+        console(f"celery-check FAILED: {exc}")
+        return 1
     for line in result.report():
         console(line)
     if result.ok:
