@@ -146,28 +146,30 @@ class Component:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self, timeout: float) -> bool:
-        """SIGTERM to the component's main process (Celery's warm shutdown, the scheduler's
-        executor shutdown), then SIGKILL to its whole group if anything is still there.
-        Returns True when SIGKILL was needed."""
+    def terminate(self) -> None:
+        """SIGTERM to the component's main process: Celery's warm shutdown, the scheduler's
+        executor shutdown, uvicorn's graceful stop."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def finish(self, timeout: float) -> bool:
+        """Wait for the main process and its whole group to be gone; SIGKILL the group after
+        `timeout`. Returns True when SIGKILL was needed."""
         if self.process is None:
             return False
         pgid = self.process.pid
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout)
-        forced = False
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout)
         deadline = time.monotonic() + 5
         while _group_alive(pgid) and time.monotonic() < deadline:
             time.sleep(0.2)
         if self.process.poll() is None or _group_alive(pgid):
-            forced = True
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(10)
-        return forced
+            return True
+        return False
 
     def tail(self, lines: int = 15) -> str:
         try:
@@ -341,13 +343,18 @@ class Cluster:
         return next(c for c in self.components if c.name == name)
 
     def stop(self) -> list[str]:
+        """Workers first (nothing runs by now: they finish at once), then the rest; each group
+        stopped in parallel. Returns the components that needed SIGKILL."""
         forced = []
-        # workers first: they finish (nothing is running by now) before the scheduler leaves
-        for component in sorted(self.components, key=lambda c: not c.name.startswith("worker")):
+        workers = [c for c in self.components if c.name.startswith("worker")]
+        others = [c for c in self.components if c not in workers]
+        for group in (workers, others):
             started = time.monotonic()
-            if component.stop(timeout=45):
-                forced.append(component.name)
-            self.echo(f"stopped {component.name} in {time.monotonic() - started:.1f}s")
+            for component in group:
+                component.terminate()
+            forced += [c.name for c in group if c.finish(timeout=45)]
+            names = ", ".join(c.name for c in group)
+            self.echo(f"stopped {names} in {time.monotonic() - started:.1f}s")
         return forced
 
 
