@@ -692,7 +692,10 @@ def run_check(
         with contextlib.suppress(Exception):
             import redis
 
-            redis.Redis.from_url(broker).delete(f"_kombu.binding.{queue}", queue)
+            # the queue and kombu's bindings for it (`_kombu.binding*.<queue>`)
+            client = redis.Redis.from_url(broker)
+            keys = [queue, *client.scan_iter(match=f"_kombu.binding*.{queue}")]
+            client.delete(*keys)
         time.sleep(0.5)
         result.leftovers = marked_processes(marker)
         result.seconds = time.monotonic() - started
