@@ -1,4 +1,5 @@
-# One image for every Airflow component and the sandbox: the project installed from uv.lock.
+# One image for every Airflow component (CeleryExecutor workers included) and the sandbox: the
+# project installed from uv.lock. Secrets are never built in: .env is in .dockerignore.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \
@@ -20,6 +21,8 @@ COPY plugins ./plugins
 RUN uv sync --frozen --no-dev --no-editable && python -m compileall -q /opt/venv/lib
 COPY . .
 # The transform DAG renders from dbt's manifest: parse at build time (no database needed).
-RUN cd dbt_project && dbt parse --quiet && mkdir -p /opt/airflow && chown -R airflow /opt/airflow /opt/social-warehouse
+# /opt/airflow/logs exists (owned by airflow) so a new named volume mounted there inherits it.
+RUN cd dbt_project && dbt parse --quiet && mkdir -p /opt/airflow/logs /opt/airflow/cosmos \
+    && chown -R airflow /opt/airflow /opt/social-warehouse
 
 USER airflow

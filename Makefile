@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv db run test test-fast lint format generate fault-table dbt-manifest docs airflow bench compose-check clean
+.PHONY: help venv db run test test-fast lint format generate fault-table dbt-manifest docs airflow bench compose-check celery-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -72,9 +72,13 @@ airflow: db dbt-manifest ## Airflow UI (standalone) on http://127.0.0.1:8080, us
 bench: db ## loader and client benchmarks, reported as ratios to a baseline in the same run
 	$(BIN)/python bench/run.py
 
-compose-check: ## validate docker-compose.yml without a Docker engine
-	@command -v docker-compose >/dev/null 2>&1 || { apt-get install -y --no-install-recommends docker-compose >/dev/null; }
-	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+compose-check: venv ## validate docker-compose.yml + .env.example without a Docker engine
+	@command -v docker-compose >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends docker-compose >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
+	$(BIN)/pytest tests/deploy/test_compose.py -q -p no:cacheprovider
+
+celery-check: venv ## CeleryExecutor for real: scheduler, API server, 2 Celery workers (Redis 127.0.0.1:6379)
+	@$(BIN)/python -m social_warehouse.orchestration.celery_check
 
 clean: ## remove generated files (keeps .venv and the warehouse)
 	rm -rf .run dbt_project/target dbt_project/logs expectations/gx/uncommitted .pytest_cache
