@@ -133,3 +133,40 @@ def test_the_shipped_defaults_block_on_a_missing_raw_table_or_mart():
     severities = no_rows_severities()
     assert severities["raw"] == severities["marts"] == severities["observations"] == "critical"
     assert severities["checks"] == "warning"
+
+
+@pytest.fixture
+def migrated_only(warehouse_url) -> Iterator[str]:
+    """A warehouse as the migrations leave it: raw and ops tables, no dbt model yet."""
+    from psycopg import sql
+
+    from social_warehouse.warehouse import database
+    from social_warehouse.warehouse.migrate import migrate
+    from tests.conftest import database_name_for_tests
+
+    name = f"{database_name_for_tests()}_no_dbt"
+    with psycopg.connect(database.server_url(warehouse_url), autocommit=True) as conn:
+        drop = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        conn.execute(drop)
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        url = database.with_database(warehouse_url, name)
+        migrate(url)
+        try:
+            yield url
+        finally:
+            conn.execute(drop)
+
+
+def test_a_warehouse_dbt_never_built_is_reported_table_by_table(migrated_only):
+    """The gate before dbt ever ran: every target that reads a model cannot be evaluated, and
+    each says so in one line naming the relation; the raw tables have no rows."""
+    with pytest.raises(QualityGateFailed) as failed:
+        run_gate([CLEAN_DAY], "dbt-never-ran", url=migrated_only, build_docs=False)
+    lines = str(failed.value).splitlines()
+    assert any(
+        line.startswith(f"  - marts.account_daily ({CLEAN_DAY}): ")
+        and line.endswith('could not be evaluated: relation "marts.account_daily" does not exist')
+        for line in lines
+    ), lines
+    assert len([line for line in lines if "marts.account_daily (" in line]) == 1
+    assert f"  - {EMPTIED} has no rows for {CLEAN_DAY}" in "\n".join(lines)

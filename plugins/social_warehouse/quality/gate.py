@@ -17,6 +17,7 @@ import logging
 import os
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,17 +105,17 @@ def _first_what_failed(outcomes: list[ExpectationOutcome]) -> list[ExpectationOu
 def failure_lines(outcomes: list[ExpectationOutcome]) -> list[str]:
     """One line per failure, what explains the most first; a target GX could not read at all
     (every expectation failing with the same error) is one line, not one per expectation."""
+    errors = Counter((o.asset, o.day, o.error) for o in outcomes if o.error)
     lines, seen = [], set()
     for o in _first_what_failed(outcomes):
-        if o.error:
-            same = [x for x in outcomes if (x.asset, x.day, x.error) == (o.asset, o.day, o.error)]
-            if len(same) > 1:
-                if (o.asset, o.day, o.error) not in seen:
-                    seen.add((o.asset, o.day, o.error))
-                    lines.append(
-                        f"{o.where}: {len(same)} expectations could not be evaluated: {o.error}"
-                    )
-                continue
+        key = (o.asset, o.day, o.error)
+        if o.error and errors[key] > 1:
+            if key not in seen:
+                seen.add(key)
+                lines.append(
+                    f"{o.where}: {errors[key]} expectations could not be evaluated: {o.error}"
+                )
+            continue
         lines.append(o.describe())
     return lines
 
@@ -199,23 +200,18 @@ def no_rows_severities(config: dict[str, Any] | None = None) -> dict[str, str]:
     where = f"{paths.config_dir() / 'quality.yml'}: no_rows_for_day"
     if not isinstance(section, dict):
         raise ConfigError(f"{where} is missing: give each of {', '.join(KINDS)} a severity")
+    problems = []
     unknown = sorted(set(section) - set(KINDS))
+    if unknown:
+        problems.append(f"unknown kind(s) {unknown} (kinds: {', '.join(KINDS)})")
     missing = [k for k in KINDS if k not in section]
+    if missing:
+        problems.append(f"no severity for {missing}")
     bad = {k: v for k, v in section.items() if v not in SEVERITIES}
-    if unknown or missing or bad:
-        raise ConfigError(
-            f"{where}: "
-            + "; ".join(
-                filter(
-                    None,
-                    [
-                        f"unknown kind(s) {unknown} (kinds: {', '.join(KINDS)})" if unknown else "",
-                        f"no severity for {missing}" if missing else "",
-                        f"invalid severity {bad} (use {' or '.join(SEVERITIES)})" if bad else "",
-                    ],
-                )
-            )
-        )
+    if bad:
+        problems.append(f"invalid severity {bad} (use {' or '.join(SEVERITIES)})")
+    if problems:
+        raise ConfigError(f"{where}: " + "; ".join(problems))
     return dict(section)
 
 
