@@ -98,7 +98,13 @@ def validate(url: str, expectation: dict[str, Any], parameters: dict[str, Any]) 
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name="case", data=batch, suite=suite)
     )
-    return bool(definition.run(expectation_parameters=parameters).success)
+    try:
+        return bool(definition.run(expectation_parameters=parameters).success)
+    finally:
+        # one engine per case: close its connections now, not when the garbage collector runs
+        # (a hundred cases would otherwise hold a shared server's connection slots)
+        datasource.get_execution_engine().engine.dispose()
+        datasource.get_engine().dispose()
 
 
 @pytest.mark.parametrize(
