@@ -14,7 +14,7 @@ import pytest
 
 from social_warehouse import paths
 from social_warehouse.quality.gate import expectation_parameters, run_gate, sqlalchemy_url
-from social_warehouse.quality.targets import Target, all_targets
+from social_warehouse.quality.targets import DAY_SETTING, Target, all_targets
 from tests.conftest import CLEAN_DAY, LOADED_DAYS
 
 SUITES = paths.expectations_dir() / "gx" / "expectations"
@@ -98,7 +98,13 @@ def validate(url: str, expectation: dict[str, Any], parameters: dict[str, Any]) 
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name="case", data=batch, suite=suite)
     )
-    return bool(definition.run(expectation_parameters=parameters).success)
+    try:
+        return bool(definition.run(expectation_parameters=parameters).success)
+    finally:
+        # one engine per case: close its connections now, not when the garbage collector runs
+        # (a hundred cases would otherwise hold a shared server's connection slots)
+        datasource.get_execution_engine().engine.dispose()
+        datasource.get_engine().dispose()
 
 
 @pytest.mark.parametrize(
@@ -112,11 +118,8 @@ def test_each_expectation_fails_on_its_failing_case(clean_warehouse, suite, inde
         with psycopg.connect(clean_warehouse, autocommit=True) as conn:
             conn.execute("create schema if not exists qa")
             conn.execute("drop table if exists qa.case_table")
-            conn.execute(
-                f"create table qa.case_table as select * from ({target.query}) t "
-                "where check_date = %s",
-                (CLEAN_DAY,),
-            )
+            conn.execute(f"select set_config('{DAY_SETTING}', %s, false)", (str(CLEAN_DAY),))
+            conn.execute(f"create table qa.case_table as select * from ({target.query}) t")
             conn.execute("set search_path to qa")
             assert validate(clean_warehouse, expectation, parameters), (
                 f"{target.asset}: {expectation['type']} must pass on the clean day first"

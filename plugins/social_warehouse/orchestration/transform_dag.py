@@ -1,6 +1,7 @@
-"""The transform DAG: when the networks' raw assets land (or at the daily fallback time), sync the
-configured accounts, run dbt through Cosmos (watcher mode: one `dbt build`, one task per model),
-run the quality gate, and only then publish the marts asset."""
+"""The transform DAG: when the networks' raw assets land (or at the daily fallback time, once the
+day's extract loads have finished), sync the configured accounts, run dbt through Cosmos (watcher
+mode: one `dbt build`, one task per model), run the quality gate, and only then publish the marts
+asset."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, BaseSensorOperator, Param, PokeReturnValue, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from social_warehouse import paths
@@ -17,19 +18,31 @@ from social_warehouse.orchestration.assets import MARTS_ASSET, raw_asset
 
 log = logging.getLogger(__name__)
 
+# the fallback run re-reads ops.load_manifest this often while the day's extracts run, and fails
+# (naming what it waited for in its log) when they are still running after FALLBACK_TIMEOUT
+FALLBACK_POKE = dt.timedelta(minutes=5)
+FALLBACK_TIMEOUT = dt.timedelta(hours=4)
+
 DOC = """
 ### Transform social
 
 Builds the dbt project (`staging` -> `intermediate` -> `marts`) and gates it with Great
 Expectations before anyone reads it.
 
-1. **sync_accounts** writes `config/accounts.yml` to `ops.configured_accounts`.
-2. **dbt** (Cosmos, watcher mode): one `dbt build` for the whole project, watched by one task per
+1. **wait_for_extracts** (daily fallback runs only; asset-triggered runs and runs given a `day`
+   go straight on): waits, in reschedule mode, until the day's extract loads in
+   `ops.load_manifest` have finished, so a first unpause does not gate a day whose extracts are
+   still running. A catch-up fallback run (created at unpause for a past 18:00) for a day no
+   extract has loaded yet is skipped by **day_is_ready**: the asset-triggered run follows the
+   extracts.
+2. **sync_accounts** writes `config/accounts.yml` to `ops.configured_accounts`.
+3. **dbt** (Cosmos, watcher mode): one `dbt build` for the whole project, watched by one task per
    model, so every model and its tests show in the grid without paying dbt's start-up per model.
-3. **quality_gate** runs the GX checkpoint `daily_gate` for the day: critical failures fail the
-   run (the log names the table, the expectation, the failing count and a sample); warnings are
+4. **quality_gate** runs the GX checkpoint `daily_gate` for the day: critical failures fail the
+   run (the first lines of the log and of the error name the table, the expectation, the
+   failing count and the day; a table without rows for the day is one of them); warnings are
    recorded in `ops.quality_results` and the Data Docs.
-4. **publish_marts** emits the `marts` asset only when the gate passed.
+5. **publish_marts** emits the `marts` asset only when the gate passed.
 
 **Schedule:** when every network's `raw_<network>` asset has been updated, or daily at the
 fallback time. **Days checked:** the `day` param and the `days` before it, else every day of
@@ -50,6 +63,30 @@ def days_to_check(context: dict[str, Any]) -> list[dt.date]:
         count = max(int(params.get("days") or 1), 1)
         return [last - dt.timedelta(days=i) for i in range(count - 1, -1, -1)]
     return days_from_asset_events(context) or [day_to_load(context)]
+
+
+class ExtractsFinishedSensor(BaseSensorOperator):
+    """Done at once for asset-triggered runs and runs given a `day`; for the daily fallback run,
+    when `social_warehouse.quality.readiness.fallback_decision` says go (or skip: then
+    day_is_ready skips the rest). Its XCom is the decision."""
+
+    def poke(self, context: Any) -> PokeReturnValue:
+        from social_warehouse.quality import readiness
+        from social_warehouse.warehouse import database
+        from social_warehouse.warehouse.migrate import migrate
+
+        if not readiness.is_fallback_run(context):
+            return PokeReturnValue(True, {"action": "go", "reason": "not a fallback run"})
+        day = days_to_check(context)[-1]
+        database.ensure_database()
+        migrate()
+        with database.connect() as conn:
+            state = readiness.extract_round(conn, day, readiness.expected_loads())
+        decision = readiness.fallback_decision(state, readiness.is_catch_up(context))
+        log.info("fallback run for %s: %s - %s", day, decision.action, decision.reason)
+        return PokeReturnValue(
+            decision.action != "wait", {"action": decision.action, "reason": decision.reason}
+        )
 
 
 def cosmos_task_group(group_id: str = "dbt") -> Any:
@@ -156,6 +193,24 @@ def build_transform_dag(networks: list[str]) -> DAG:
             ),
         },
     ) as dag:
+        wait = ExtractsFinishedSensor(
+            task_id="wait_for_extracts",
+            mode="reschedule",
+            poke_interval=FALLBACK_POKE,
+            timeout=FALLBACK_TIMEOUT,
+            retries=0,
+            doc_md="Fallback runs only: wait until the day's extract loads have finished.",
+        )
+
+        @task.short_circuit(retries=0)
+        def day_is_ready(decision: dict[str, str]) -> bool:
+            """False for a catch-up fallback run before the day's extracts: everything
+            downstream is skipped, whatever its trigger rule (Cosmos' watchers run on
+            all_done)."""
+            if decision["action"] == "skip":
+                log.info("skipping dbt and the quality gate: %s", decision["reason"])
+                return False
+            return True
 
         @task
         def sync_accounts() -> int:
@@ -182,7 +237,8 @@ def build_transform_dag(networks: list[str]) -> DAG:
             try:
                 return run_gate(days_to_check(context), context["run_id"]).summary()
             except QualityGateFailed as exc:
-                raise AirflowFailException(str(exc)) from exc
+                # the message is the report; the gate's own traceback would only bury it
+                raise AirflowFailException(str(exc)) from None
 
         @task(outlets=[MARTS_ASSET])
         def publish_marts(gate: dict[str, Any], **context: Any) -> dict[str, Any]:
@@ -192,6 +248,6 @@ def build_transform_dag(networks: list[str]) -> DAG:
 
         dbt = cosmos_task_group()
         gate = quality_gate()
-        sync_accounts() >> dbt >> gate
+        day_is_ready(wait.output) >> sync_accounts() >> dbt >> gate
         publish_marts(gate)
     return dag

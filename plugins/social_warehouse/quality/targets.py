@@ -1,6 +1,8 @@
-"""What the gate validates. Every target is a GX query asset partitioned by `check_date` (one
-daily batch per checked day) guarded by the suite of the same name (`expectations/gx/
-expectations/<layer>/<name>.json`):
+"""What the gate validates. Every target is a GX query asset read as one whole-table batch whose
+SQL selects the checked day only: the day comes from the session setting `sw.check_day`, which
+the gate sets on its connections (see gate.py), so PostgreSQL filters on the indexed day column
+(raw `load_date`, marts `metric_date`) instead of scanning the history. Each target is guarded by
+the suite of the same name (`expectations/gx/expectations/<layer>/<name>.json`):
 
 - raw.<network>__<stream>: every raw stream, for the load day: keys, load window, the stream's
   contract (required fields and JSON types, derived from the connector's declaration);
@@ -9,6 +11,10 @@ expectations/<layer>/<name>.json`):
 - marts.*: every mart, for the metric day;
 - checks.*: cross-table checks: volume and metric totals against the trailing 7-day median,
   freshness per network against its own SLA, account totals against the sum of their posts.
+
+Every suite also holds the gate's row-count expectation (a target without rows for the day),
+with the severity config/quality.yml gives the target's kind. To run a target's SQL by hand:
+`set sw.check_day = '2026-11-20';` then the query.
 
 A new network adds its raw targets automatically (from its NETWORK declaration)."""
 
@@ -21,6 +27,12 @@ from typing import Any
 from social_warehouse.connector.streams import Stream
 from social_warehouse.networks import catalog
 from social_warehouse.warehouse.migrate import raw_table_name
+
+# The checked day inside every target's SQL. current_setting() is stable within a statement, so
+# the planner uses it as an index key; without the setting the query fails, naming it.
+DAY_SETTING = "sw.check_day"
+CHECK_DAY = f"current_setting('{DAY_SETTING}')::date"
+KINDS = ("raw", "observations", "marts", "checks")
 
 JSON_TYPES = {
     str: "string",
@@ -37,6 +49,23 @@ class Target:
     asset: str  # GX asset, validation definition and suite name, e.g. "raw.facebook_pages__posts"
     query: str
     suite: str
+    network: str | None = None  # raw targets: the network whose extract writes the table
+
+    @property
+    def kind(self) -> str:
+        return self.asset.split(".", 1)[0]
+
+    @property
+    def when_empty(self) -> str:
+        """Why a target can have no rows for a day, and so where to look next."""
+        if self.kind == "raw":
+            return f"the extract_{self.network} run for that day failed or has not run"
+        if self.kind == "checks":
+            return "its inputs (the marts and ops.load_manifest) have nothing for that day"
+        return (
+            "dbt built nothing for that day: the day's extract runs failed or have not run, "
+            "or the transform's dbt build did not run after them"
+        )
 
 
 def contract_sql(contract: dict[str, Any], root: str = "") -> str:
@@ -66,6 +95,7 @@ select
     {contract_sql(stream.contract, stream.contract_root)} as contract_ok
 from raw.{table} as raw
 inner join ops.load_manifest as manifest on manifest.load_id = raw.load_id
+where raw.load_date = {CHECK_DAY}
 """.strip()
 
 
@@ -76,7 +106,9 @@ def raw_targets(networks: list[str] | None = None) -> list[Target]:
             continue
         for stream in spec.streams:
             table = raw_table_name(spec.name, stream.name)
-            targets.append(Target(f"raw.{table}", raw_query(table, stream), "raw.stream"))
+            targets.append(
+                Target(f"raw.{table}", raw_query(table, stream), "raw.stream", spec.name)
+            )
     return targets
 
 

@@ -1,10 +1,12 @@
+-- the checked day against the median of the 7 days before it: only those 8 days are read
 with landed as (
     select network, load_date, sum(records) as records
     from (
         select distinct on (network, account_id, stream, load_date)
             network, load_date, records
         from ops.load_manifest
-        where status = 'success'
+        where status = 'success' and load_date between current_setting('sw.check_day')::date - 7
+                                                   and current_setting('sw.check_day')::date
         order by network, account_id, stream, load_date, load_id desc
     ) latest
     group by network, load_date
@@ -12,7 +14,10 @@ with landed as (
 totals as (
     select network, metric_date, sum(impressions) as impressions, sum(engagements) as engagements,
            sum(video_views) as video_views
-    from marts.account_daily group by network, metric_date
+    from marts.account_daily
+    where metric_date between current_setting('sw.check_day')::date - 7
+                          and current_setting('sw.check_day')::date
+    group by network, metric_date
 ),
 days as (
     select coalesce(landed.network, totals.network) as network,
@@ -33,6 +38,7 @@ with_medians as (
          where h.network = days.network and h.check_date between days.check_date - 7 and days.check_date - 1
            and h.engagements is not null) as engagements_median
     from days
+    where days.check_date = current_setting('sw.check_day')::date
 )
 select network, check_date, records, impressions, engagements,
        round(records / nullif(records_median, 0)::numeric, 4) as records_vs_median,

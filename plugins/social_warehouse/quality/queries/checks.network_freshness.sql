@@ -1,5 +1,6 @@
 with days as (
     select distinct metric_date as check_date from marts.account_daily
+    where metric_date = current_setting('sw.check_day')::date
 ),
 latest as (
     select days.check_date, settings.network, settings.freshness_sla_hours,

@@ -1,3 +1,9 @@
-select accounts.*, days.check_date, network || ':' || account_id as account_key
+-- a dimension: checked on every day the marts were built for
+select
+    accounts.*,
+    current_setting('sw.check_day')::date as check_date,
+    network || ':' || account_id as account_key
 from marts.accounts
-cross join (select distinct metric_date as check_date from marts.account_daily) as days
+where exists (
+    select 1 from marts.account_daily where metric_date = current_setting('sw.check_day')::date
+)

@@ -1,3 +1,6 @@
-select brands.*, days.check_date
+-- a dimension: checked on every day the marts were built for
+select brands.*, current_setting('sw.check_day')::date as check_date
 from marts.brands
-cross join (select distinct metric_date as check_date from marts.account_daily) as days
+where exists (
+    select 1 from marts.account_daily where metric_date = current_setting('sw.check_day')::date
+)

@@ -10,3 +10,4 @@ select *, metric_date as check_date,
            delta_video_views::numeric / nullif(lifetime_video_views - delta_video_views, 0)
        ) as worst_lifetime_change
 from marts.post_daily
+where metric_date = current_setting('sw.check_day')::date
