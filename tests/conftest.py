@@ -162,6 +162,9 @@ def airflow_home(warehouse_url: str) -> str:
     home = paths.run_dir() / "airflow-test"
     home.mkdir(exist_ok=True)
     os.environ["AIRFLOW_HOME"] = str(home)
+    # the tests' own Airflow, in SQLite next to its home (the project's local Airflow uses a
+    # PostgreSQL metadata database)
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home}/airflow.db"
     apply_airflow_env(warehouse_url)
     apply_dbt_env(warehouse_url)
     os.environ["DBT_USE_COLORS"] = "false"

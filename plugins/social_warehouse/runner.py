@@ -122,10 +122,9 @@ class Pipeline:
     sandbox: Any = None
     dags: dict[str, Any] = field(default_factory=dict)
     last_transform: Any = None
+    grants: list[str] = field(default_factory=list)
 
     def start(self, url: str) -> Pipeline:
-        from social_warehouse.config import load_network_settings
-        from social_warehouse.connections import env_var_name
         from social_warehouse.orchestration.airflow_env import apply_airflow_env
         from social_warehouse.orchestration.dbt_env import apply_dbt_env
         from social_warehouse.sandbox.server import Sandbox
@@ -141,12 +140,7 @@ class Pipeline:
                 f"sandbox serving {len(self.sandbox.state.networks)} network APIs "
                 f"at {self.sandbox.url}"
             )
-        for network in self.networks:
-            settings = load_network_settings(network)
-            host = self.sandbox.url.split("://", 1)[1]
-            os.environ[env_var_name(settings.connection_id)] = (
-                f"http://:sandbox-token@{host}/{network}"
-            )
+        self.grants = self.store_demo_grants()
         from airflow.models import DagBag
 
         from social_warehouse.orchestration.setup import ensure_pools
@@ -162,6 +156,19 @@ class Pipeline:
             for task in dag.tasks:
                 task.retries = 0
         return self
+
+    def store_demo_grants(self) -> list[str]:
+        """One OAuth grant per `grant:` of the configured accounts, consented in the sandbox and
+        stored as Airflow connections in the metadata database: the loads refresh their tokens
+        as they would against the real networks."""
+        from social_warehouse.config import load_brands
+        from social_warehouse.sandbox.demo_grants import demo_connections, store
+
+        accounts = [a for b in load_brands() for a in b.accounts if a.network in self.networks]
+        connections = demo_connections(self.sandbox.url, accounts)
+        store(connections)
+        self.console(f"{len(connections)} sandbox OAuth grants stored as Airflow connections")
+        return sorted(connections)
 
     def run_day(self, day: dt.date, transform: bool = True) -> DayOutcome:
         """Every network's extract DAG for `day`, at the time the scheduler would run it."""

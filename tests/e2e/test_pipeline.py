@@ -7,9 +7,11 @@ warnings through; the BI role must see the marts and nothing else."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import psycopg
 import pytest
+import requests
 
 from social_warehouse.config import load_network_settings
 from social_warehouse.networks import catalog
@@ -245,3 +247,185 @@ def test_an_account_whose_extraction_failed_is_missing_and_blocks_the_marts(
         1,
         [f"facebook_pages:{account}"],
     ) in critical, critical
+
+
+# --- issue 10: one OAuth grant per brand per network, refreshing itself -------------------------
+REFRESHING = {"x", "youtube", "tiktok", "linkedin"}  # Meta grants hold Page tokens that last
+
+
+def airflow_connection(conn_id: str):
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        conn = session.scalar(select(Connection).where(Connection.conn_id == conn_id))
+        session.expunge(conn)
+        return conn
+
+
+def grant_rows(url: str) -> dict[str, tuple]:
+    from social_warehouse.grants import _decrypt
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select grant_id, network, refresh_count, refresh_token from ops.grant_tokens"
+        ).fetchall()
+    return {g: (n, count, _decrypt(token)) for g, n, count, token in rows}
+
+
+def test_every_load_read_with_its_own_grant_and_the_tokens_refreshed_themselves(
+    pipeline, warehouse_url, sandbox
+):
+    """18 grants (one per brand per network) over three sandbox days with each network's real
+    token lifetimes: every load succeeded, every refreshing grant refreshed by itself, and the
+    refresh tokens X and TikTok rotated were stored (the spent ones are refused)."""
+    from social_warehouse.connector.auth import GrantRevokedError, token_request
+    from social_warehouse.networks import catalog
+
+    assert len(pipeline.grants) == 18
+    with psycopg.connect(warehouse_url) as conn:
+        statuses = conn.execute(
+            "select distinct status from ops.load_manifest where load_date = any(%s)", (DAYS,)
+        ).fetchall()
+    assert statuses == [("success",)]
+    rows = grant_rows(warehouse_url)
+    refreshing = [g for g in pipeline.grants if g.split("_")[0] in REFRESHING]
+    assert set(rows) == set(refreshing), "Meta Page tokens never needed a refresh"
+    for grant in refreshing:
+        network, count, stored_refresh = rows[grant]
+        minimum = 1 if network == "linkedin" else len(DAYS) - 1  # 60 days vs 1-24 hours
+        assert count >= minimum, (grant, count)
+        connection = airflow_connection(grant)
+        seed = connection.extra_dejson["refresh_token"]
+        lifecycle = catalog.get(network).token_lifecycle
+        if network in ("x", "tiktok"):
+            assert stored_refresh != seed, f"{grant}: the rotated refresh token was persisted"
+            with pytest.raises(GrantRevokedError):
+                token_request(
+                    lifecycle,
+                    network=network,
+                    grant=grant,
+                    url=connection.extra_dejson.get("refresh_url")
+                    or connection.extra_dejson["token_url"],
+                    client_id=connection.login,
+                    client_secret=connection.password,
+                    params={"grant_type": "refresh_token", "refresh_token": seed},
+                )
+    refreshes = sum(g.refreshes for g in sandbox.state.oauth.grants.values())
+    assert refreshes >= sum(rows[g][1] for g in refreshing)
+
+
+def test_no_token_or_client_secret_appears_in_any_log_table_or_file(
+    pipeline, warehouse_url, sandbox, tmp_path
+):
+    import subprocess
+    from pathlib import Path
+
+    from social_warehouse import paths
+
+    secrets = {t for t in sandbox.state.oauth.tokens if len(t) >= 12}
+    secrets |= {c.client_secret for c in sandbox.state.oauth.clients.values()}
+    assert len(secrets) > 50
+    dump = tmp_path / "warehouse.sql"
+    subprocess.run(["pg_dump", "--data-only", "-f", str(dump), warehouse_url], check=True)
+    texts = {"warehouse dump": dump.read_text(errors="ignore")}
+    for path in Path(paths.run_dir()).rglob("*"):
+        if path.is_file() and path.stat().st_size < 20_000_000 and path.suffix != ".db":
+            texts[str(path)] = path.read_text(errors="ignore")
+    leaks = sorted({where for where, text in texts.items() for s in secrets if s in text})
+    assert leaks == [], leaks
+
+
+def test_an_edit_of_a_grant_in_the_connections_takes_effect_on_the_next_task(
+    pipeline, warehouse_url
+):
+    """What Admin > Connections does: change the connection's row in the metadata database.
+    The next task reads the grant as edited, without a restart."""
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    grant = "youtube_harbor"
+    day = LAST_DAY + dt.timedelta(days=4)
+
+    def edit(refresh_token: str) -> None:
+        with create_session() as session:
+            conn = session.scalar(select(Connection).where(Connection.conn_id == grant))
+            extra = conn.extra_dejson
+            conn.set_extra(json.dumps({**extra, "refresh_token": refresh_token}))
+
+    original = airflow_connection(grant).extra_dejson["refresh_token"]
+    edit("not-a-refresh-token")
+    try:
+        run = pipeline.dags["extract_youtube"].test(
+            logical_date=run_clock(day), run_conf={"day": day.isoformat()}
+        )
+    finally:
+        edit(original)
+    assert str(run.state) == "failed"
+    with psycopg.connect(warehouse_url) as conn:
+        failed = conn.execute(
+            """select distinct account_id, error from ops.load_manifest
+               where network = 'youtube' and load_date = %s and status = 'failed'""",
+            (day,),
+        ).fetchall()
+    assert len(failed) == 1 and grant in failed[0][1]
+    again = pipeline.dags["extract_youtube"].test(
+        logical_date=run_clock(day), run_conf={"day": day.isoformat()}
+    )
+    assert str(again.state) == "success"
+
+
+def test_a_revoked_grant_fails_only_its_accounts_and_grants_health_names_it(
+    pipeline, warehouse_url, sandbox
+):
+    from social_warehouse.config import load_brands
+    from social_warehouse.grants_health import check_grants, failures
+    from social_warehouse.sandbox.demo_grants import demo_connections, store
+
+    accounts = {a.grant: a for b in load_brands() for a in b.accounts}
+    lumen = accounts["x_lumen"]
+    sandbox_grant = next(
+        g
+        for g in sandbox.state.oauth.grants.values()
+        if g.network == "x" and list(g.accounts) == [lumen.account_id] and g.revoked_at is None
+    )
+    answer = requests.post(
+        f"{sandbox.url}/_sandbox/oauth/revoke",
+        json={"network": "x", "grant": sandbox_grant.grant_id},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    day = LAST_DAY + dt.timedelta(days=5)
+    sandbox.state.clock = run_clock(day)
+    try:
+        run = pipeline.dags["extract_x"].test(
+            logical_date=run_clock(day), run_conf={"day": day.isoformat()}
+        )
+        assert str(run.state) == "failed"
+        with psycopg.connect(warehouse_url) as conn:
+            by_account = dict(
+                conn.execute(
+                    """select account_id, string_agg(distinct status, ',') from ops.load_manifest
+                       where network = 'x' and load_date = %s group by account_id""",
+                    (day,),
+                ).fetchall()
+            )
+            error = conn.execute(
+                """select error from ops.load_manifest where network = 'x' and load_date = %s
+                   and account_id = %s and status = 'failed' limit 1""",
+                (day, lumen.account_id),
+            ).fetchone()[0]
+        assert by_account.pop(lumen.account_id) == "failed"
+        assert set(by_account.values()) == {"success"} and len(by_account) == 2
+        assert "x_lumen" in error and "social-warehouse connect x --grant x_lumen" in error
+        rows = check_grants(day, url=warehouse_url)
+        health = {r.grant_id: r.status for r in rows}
+        assert health["x_lumen"] == "revoked"
+        assert [line for line in failures(rows) if "x_lumen" in line]
+        assert "connect x --grant x_lumen" in " ".join(failures(rows))
+    finally:
+        # the owner reconnects: a new consent stored over the revoked grant
+        store(demo_connections(sandbox.url, [lumen]))
+        sandbox.state.clock = None
