@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from social_warehouse import paths
-from social_warehouse.networks import registry
+from social_warehouse.networks import catalog
 from social_warehouse.orchestration.celery_check import WORKERS, run_check
 from social_warehouse.warehouse import database
 from tests.conftest import database_name_for_tests
@@ -51,7 +51,7 @@ def test_two_celery_workers_run_the_dags_and_pools_cap_each_network_across_them(
 
     # the pools are the scheduler's: the check cuts every pool to one slot while the two workers
     # offer four, so two loads of one network at once would mean a pool enforced per worker
-    assert set(result.pools) == {f"social_{n}" for n in registry.names()}
+    assert set(result.pools) == {f"social_{n}" for n in catalog.names()}
     for pool, use in result.pools.items():
         assert use.slots == 1, (pool, use)
         assert use.accounts >= 1, (pool, use)

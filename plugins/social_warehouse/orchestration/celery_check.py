@@ -210,12 +210,12 @@ def write_check_config(target: Path) -> None:
     """config/ as it is, but every network's pool (`pool_slots`) cut to one slot."""
     import yaml
 
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
 
     shutil.copytree(paths.config_dir(), target)
     settings = yaml.safe_load((target / "networks.yml").read_text()) or {}
     networks = settings.get("networks") or {}
-    for network in registry.names():
+    for network in catalog.names():
         networks[network] = {**(networks.get(network) or {}), "pool_slots": POOL_SLOTS}
     settings["networks"] = networks
     (target / "networks.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
@@ -551,10 +551,11 @@ def run_check(
     base_dbname: str, echo: Echo = print, root: Path | None = None, timeout: float = 600
 ) -> CheckResult:
     """The whole check; returns what it saw (the caller decides pass/fail from it)."""
-    from social_warehouse.config import load_network_settings
+    from social_warehouse.config import load_brands
     from social_warehouse.connections import env_var_name
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
     from social_warehouse.runner import ensure_dbt_manifest
+    from social_warehouse.sandbox.demo_grants import demo_connections
     from social_warehouse.sandbox.server import Sandbox
     from social_warehouse.warehouse import database, embedded
     from social_warehouse.warehouse.migrate import migrate
@@ -585,12 +586,12 @@ def run_check(
     )
 
     sandbox = Sandbox().start()
-    host = sandbox.url.split("://", 1)[1]
-    networks = registry.names()
-    # the way `make airflow` hands the sandbox to the DAGs (standalone.py)
-    for network in networks:
-        conn_id = load_network_settings(network).connection_id
-        env[env_var_name(conn_id)] = f"http://:sandbox-token@{host}/{network}"
+    networks = catalog.names()
+    # one sandbox OAuth grant per `grant:` of the accounts, as `make airflow` makes them; here
+    # in the JSON environment form, which every component and worker inherits
+    accounts = [a for b in load_brands(root / "config" / "accounts.yml") for a in b.accounts]
+    for grant, connection in demo_connections(sandbox.url, accounts).items():
+        env[env_var_name(grant)] = json.dumps(connection)
     cluster = Cluster(root, env, echo)
     airflow = str(Path(sys.executable).parent / "airflow")
     try:

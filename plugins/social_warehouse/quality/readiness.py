@@ -61,13 +61,13 @@ def expected_loads(networks: list[str] | None = None) -> list[tuple[str, str, st
     """(network, account_id, stream) of every load an extract round makes: each configured
     account loads every stream of its network."""
     from social_warehouse.config import load_brands
-    from social_warehouse.networks import registry
+    from social_warehouse.networks import catalog
 
     loads = []
     for brand in load_brands():
         for account in brand.accounts:
             if networks is None or account.network in networks:
-                for stream in registry.get(account.network).stream_names:
+                for stream in catalog.get(account.network).stream_names:
                     loads.append((account.network, account.account_id, stream))
     return sorted(set(loads))
 
