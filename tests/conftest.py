@@ -15,6 +15,15 @@ from psycopg import sql
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# The tests' own Airflow, set before anything imports Airflow (a connection lookup or a DAG
+# parse would otherwise initialise it with ~/airflow): its home and a SQLite metadata database
+# in .run/airflow-test, migrated by the `airflow_home` fixture.
+os.environ["AIRFLOW_HOME"] = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".run", "airflow-test"
+)
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
+    f"sqlite:///{os.environ['AIRFLOW_HOME']}/airflow.db"
+)
 
 # OAuth tokens in ops.grant_tokens are encrypted with this key: a new one every test session, so
 # no test depends on a key from the developer's environment (the test database is new too).

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from social_warehouse import cli
-from social_warehouse.config import load_brands, load_network_settings
+from social_warehouse.config import load_brands
 from social_warehouse.connections import env_var_name
 from social_warehouse.grants_health import EXPIRING_DAYS, check_grants, failures
 from social_warehouse.networks import catalog
@@ -129,32 +129,38 @@ def test_a_revoked_meta_grant_is_found_by_debug_token(hsb, warehouse_url, grant_
 def test_the_command_checks_every_configured_grant_and_fails_on_a_missing_one(
     sb, warehouse_url, monkeypatch, capsys
 ):
-    """Accounts without `grant:` read with their network's default connection: with the six
-    defaults set (static sandbox tokens, as `make run` sets them) every grant is ok; without one
-    of them the command fails naming it."""
-    for network in catalog.names():
-        conn_id = load_network_settings(network).connection_id
-        monkeypatch.setenv(
-            env_var_name(conn_id), f"http://:sandbox-token@{sb.url.split('://')[1]}/{network}"
-        )
+    """Every `grant:` of config/accounts.yml (one per brand per network), each an Airflow
+    connection (here their AIRFLOW_CONN_* JSON form, as the sandbox consents them): every grant
+    is ok; without one of them the command fails naming it and the command that reconnects it."""
+    import json
+
+    from social_warehouse.config import load_brands
+    from social_warehouse.sandbox.demo_grants import demo_connections
+
+    accounts = [a for b in load_brands() for a in b.accounts]
+    connections = demo_connections(sb.url, accounts)
+    for grant, connection in connections.items():
+        monkeypatch.setenv(env_var_name(grant), json.dumps(connection))
     assert cli.main(["grants-health", "--day", "2026-11-29"]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert len(printed) == len(catalog.names())
+    assert len(printed) == len(connections) == 18
     assert all(": ok" in line for line in printed), printed
-    monkeypatch.delenv(env_var_name("social_tiktok"))
+    missing = next(a for a in accounts if a.grant == "tiktok_lumen")
+    monkeypatch.delenv(env_var_name("tiktok_lumen"))
     assert cli.main(["grants-health", "--day", "2026-11-30"]) == 1
     errors = capsys.readouterr().err.splitlines()
     assert errors == [
-        f"FAIL grant social_tiktok (tiktok; accounts {', '.join(ACCOUNTS['tiktok'])}): missing: "
+        f"FAIL grant tiktok_lumen (tiktok; accounts {missing.account_id}): missing: "
         + errors[0].split(": missing: ", 1)[1]
     ]
-    assert errors[0].endswith("Reconnect it: social-warehouse connect tiktok --grant social_tiktok")
+    assert errors[0].endswith("Reconnect it: social-warehouse connect tiktok --grant tiktok_lumen")
     with psycopg.connect(warehouse_url) as conn:
         days = conn.execute(
-            "select checked_day, count(*) from ops.grant_health where grant_id like 'social_%%' "
+            "select checked_day, count(*) from ops.grant_health "
+            "where checked_day between '2026-11-29' and '2026-11-30' "
             "group by checked_day order by checked_day"
         ).fetchall()
-    assert days == [(dt.date(2026, 11, 29), 6), (dt.date(2026, 11, 30), 6)]
+    assert days == [(dt.date(2026, 11, 29), 18), (dt.date(2026, 11, 30), 18)]
 
 
 def test_the_dag_runs_the_check_daily_after_preparing_the_warehouse():
