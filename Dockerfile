@@ -1,6 +1,8 @@
-# One image for every Airflow component (CeleryExecutor workers included) and the sandbox: the
-# project installed from uv.lock. Secrets are never built in: .env is in .dockerignore.
-FROM python:3.11-slim-bookworm
+# One image for every Airflow component (CeleryExecutor workers included): the project installed
+# from uv.lock. Two targets: `production` (the default, last stage) leaves the sandbox out, so no
+# fake API ships where real data flows; `demo` keeps it, for the compose demo profile's sandbox
+# and its grants. Secrets are never built in: .env is in .dockerignore.
+FROM python:3.11-slim-bookworm AS base
 
 ENV PYTHONUNBUFFERED=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv \
@@ -25,4 +27,11 @@ COPY . .
 RUN cd dbt_project && dbt parse --quiet && mkdir -p /opt/airflow/logs /opt/airflow/cosmos \
     && chown -R airflow /opt/airflow /opt/social-warehouse
 
+FROM base AS demo
+USER airflow
+
+FROM base AS production
+# Airflow puts plugins/ on sys.path too: the sandbox goes from both places
+RUN rm -rf plugins/social_warehouse/sandbox \
+    "$(python -c 'import social_warehouse, pathlib; print(pathlib.Path(social_warehouse.__file__).parent)')/sandbox"
 USER airflow

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import subprocess
 import sys
@@ -18,8 +19,6 @@ from typing import Any
 
 from social_warehouse import paths
 from social_warehouse.timeutil import Window
-
-SCHEDULE_HOUR = 12  # the extract DAGs' daily schedule (UTC): the run for day D happens on D+1
 
 
 class Console:
@@ -58,9 +57,23 @@ def output_to(log_path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
+@functools.cache
+def schedule_hour() -> int:
+    """The hour (UTC) by which every network's daily extract has run: the latest hour of the
+    networks' `schedule` settings (the run for day D happens on D+1)."""
+    from social_warehouse.config import load_network_settings
+    from social_warehouse.networks import catalog
+
+    hours = []
+    for network in catalog.names():
+        hour = load_network_settings(network).schedule.split()[1]
+        hours.append(int(hour) if hour.isdigit() else 0)
+    return max(hours, default=0)
+
+
 def run_clock(day: dt.date) -> dt.datetime:
     """When the scheduled run that loads `day` happens (and so the sandbox's 'now' for it)."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(SCHEDULE_HOUR), tzinfo=dt.UTC)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(schedule_hour()), tzinfo=dt.UTC)
 
 
 def ensure_airflow_metadata(console: Any) -> None:
