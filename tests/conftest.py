@@ -3,6 +3,7 @@ social_warehouse_test, recreated empty), an in-process sandbox, and fast client 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -24,6 +25,15 @@ os.environ["AIRFLOW_HOME"] = os.path.join(
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
     f"sqlite:///{os.environ['AIRFLOW_HOME']}/airflow.db"
 )
+# airflow.settings fixes DAGS_FOLDER (the path of the dags-folder bundle dag.test() syncs) when
+# it is first imported: it must be the project's dags/ whichever test imports Airflow first.
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dags"
+)
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins"
+)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 # OAuth tokens in ops.grant_tokens are encrypted with this key: a new one every test session, so
 # no test depends on a key from the developer's environment (the test database is new too).
@@ -157,6 +167,20 @@ def grant_env(sb: Sandbox, monkeypatch: pytest.MonkeyPatch):
     return make
 
 
+def _migrated(path) -> bool:
+    """Whether the SQLite metadata database has Airflow's schema: anything that imports Airflow
+    (a connection lookup) creates the file empty."""
+    import sqlite3
+
+    if not path.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        found = db.execute(
+            "select 1 from sqlite_master where type = 'table' and name = 'alembic_version'"
+        ).fetchone()
+    return found is not None
+
+
 @pytest.fixture(scope="session")
 def airflow_home(warehouse_url: str) -> str:
     """A project-local Airflow for the tests (SQLite metadata in .run/airflow-test)."""
@@ -177,7 +201,7 @@ def airflow_home(warehouse_url: str) -> str:
     apply_airflow_env(warehouse_url)
     apply_dbt_env(warehouse_url)
     os.environ["DBT_USE_COLORS"] = "false"
-    if not (home / "airflow.db").exists():
+    if not _migrated(home / "airflow.db"):
         airflow = Path(sys.executable).parent / "airflow"
         subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True)
     return str(home)

@@ -110,10 +110,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     from social_warehouse.config import load_brands, load_network_settings
     from social_warehouse.networks import catalog
+    from social_warehouse.quality import settings as quality_settings
 
     brands = load_brands()
     for name in catalog.names():
         load_network_settings(name)
+    quality_settings.load()
     accounts = sum(len(b.accounts) for b in brands)
     print(
         f"config OK: {len(brands)} brands, {accounts} accounts, "
@@ -226,7 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("check-config", help="validate config/accounts.yml and config/networks.yml")
+    p = sub.add_parser(
+        "check-config", help="validate config/accounts.yml, networks.yml and quality.yml"
+    )
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser(

@@ -143,3 +143,24 @@ def test_check_config_and_extract_refuse_bad_input_before_any_call(tmp_path):
     assert result.returncode == 2
     assert "2999-12-25 has not ended yet in facebook_pages's time zone" in result.stderr
     assert "it can be loaded from 2999-12-26 08:00 UTC on" in result.stderr
+
+
+def test_the_shipped_networks_file_holds_only_overrides():
+    """Each connector declares its defaults once: config/networks.yml restating one is a second
+    place for the same fact, which drifts."""
+    from social_warehouse import paths
+    from social_warehouse.config import read_yaml
+    from social_warehouse.networks import catalog
+
+    data = read_yaml(paths.config_dir() / "networks.yml")
+    from social_warehouse.connector.settings import NetworkSettings
+
+    base = NetworkSettings(network="n", connection_id="c").model_dump()
+    defaults = data.get("defaults") or {}
+    restated = [f"defaults.{key}" for key, value in defaults.items() if base[key] == value]
+    for name, section in (data.get("networks") or {}).items():
+        declared = catalog.get(name).defaults
+        for key, value in section.items():
+            if declared.get(key, base.get(key)) == value:
+                restated.append(f"networks.{name}.{key}")
+    assert restated == []

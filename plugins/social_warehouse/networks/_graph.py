@@ -8,25 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from social_warehouse.connector.auth import TokenLifecycle
-from social_warehouse.connector.client import ApiClient, Request, Response
-from social_warehouse.connector.streams import (
-    C,
-    LoadContext,
-    ParseResult,
-    Record,
-    Stream,
-    StreamKind,
-    dig,
-    parse_keyed_objects,
-)
-from social_warehouse.errors import (
-    ApiError,
-    ApiVersionError,
-    InvalidMetricError,
-    RateLimitError,
-    TransientApiError,
-)
+from social_warehouse.connector import sdk
 
 AUTH_CODES = {102, 104, 190}
 THROTTLE_CODES = {4, 17, 32, 341, 613, 80001, 80002}
@@ -65,8 +47,8 @@ def _usage(headers: dict[str, str]) -> tuple[int, int]:
     return top, regain
 
 
-class GraphClient(ApiClient):
-    def classify_error(self, response: Response) -> ApiError | None:
+class GraphClient(sdk.ApiClient):
+    def classify_error(self, response: sdk.Response) -> sdk.ApiError | None:
         body: Any = response.body
         error = body.get("error") if isinstance(body, dict) else None
         if not isinstance(error, dict):
@@ -80,15 +62,15 @@ class GraphClient(ApiClient):
             return self.auth_error(f"{reason}: {message}", **common)
         if code in THROTTLE_CODES:
             _, regain = _usage(response.headers)
-            return RateLimitError(
+            return sdk.RateLimitError(
                 self.network, message, retry_after=regain * 60 if regain else None, **common
             )
         if code in (1, 2) or error.get("is_transient") or response.status >= 500:
-            return TransientApiError(self.network, message, **common)
+            return sdk.TransientApiError(self.network, message, **common)
         if code == 100 and "metric" in message.lower():
-            return InvalidMetricError(self.network, message, **common)
+            return sdk.InvalidMetricError(self.network, message, **common)
         if code in (12, 2635):
-            return ApiVersionError(
+            return sdk.ApiVersionError(
                 self.network,
                 message,
                 hint=f"set api_version for {self.network} in config/networks.yml to a "
@@ -104,11 +86,11 @@ class GraphClient(ApiClient):
                 f"connect {self.network} --grant {self.conn.conn_id}), or check the account "
                 "id in config/accounts.yml"
             )
-        return ApiError(
+        return sdk.ApiError(
             self.network, f"{message} (fbtrace_id {error.get('fbtrace_id')})", hint=hint, **common
         )
 
-    def proactive_wait(self, response: Response) -> float:
+    def proactive_wait(self, response: sdk.Response) -> float:
         usage, regain = _usage(response.headers)
         if usage < USAGE_THRESHOLD:
             return 0.0
@@ -118,7 +100,7 @@ class GraphClient(ApiClient):
 # Meta has no refresh grant: a short-lived user token (about 2 h) is exchanged once for a
 # long-lived one (about 60 days, grant_type=fb_exchange_token), and the Page tokens read with it
 # from /me/accounts do not expire until the admin changes their password or removes the app.
-META_LIFECYCLE = TokenLifecycle(
+META_LIFECYCLE = sdk.TokenLifecycle(
     authorize_url="https://www.facebook.com/v25.0/dialog/oauth",
     token_url="https://graph.facebook.com/v25.0/oauth/access_token",
     refresh_url="",
@@ -141,13 +123,13 @@ META_LIFECYCLE = TokenLifecycle(
 )
 
 
-class IdsBatchStream(Stream[C]):
+class IdsBatchStream(sdk.Stream[sdk.C]):
     """Lifetime insights of the parent's objects, `ids_per_call` per call:
     `GET /{version}/?ids=a,b,...&fields=insights.metric(m1,m2,...)`. When the API refuses a
     metric the list is split, and the answers for the same object are joined into one record."""
 
     path = "{version}/"
-    kind = StreamKind.POST_METRICS
+    kind = sdk.StreamKind.POST_METRICS
     contract = {"id": str, "insights.data": list}
     ids_per_call: ClassVar[int] = 50
     object_name: ClassVar[str] = "post"
@@ -157,20 +139,20 @@ class IdsBatchStream(Stream[C]):
         for start in range(0, len(ids), self.ids_per_call):
             yield ids[start : start + self.ids_per_call]
 
-    def requests(self) -> Iterator[Request]:
+    def requests(self) -> Iterator[sdk.Request]:
         for batch in self.batches():
-            yield Request("GET", self.resolved_path(), {"ids": ",".join(batch)})
+            yield sdk.Request("GET", self.resolved_path(), {"ids": ",".join(batch)})
 
-    def with_metrics(self, request: Request, names: list[str]) -> Request:
-        return Request(
+    def with_metrics(self, request: sdk.Request, names: list[str]) -> sdk.Request:
+        return sdk.Request(
             request.method,
             request.url,
             {**request.params, "fields": f"insights.metric({','.join(names)})"},
         )
 
-    def merge_parts(self, parts: list[ParseResult]) -> ParseResult:
-        merged = ParseResult()
-        by_key: dict[str, Record] = {}
+    def merge_parts(self, parts: list[sdk.ParseResult]) -> sdk.ParseResult:
+        merged = sdk.ParseResult()
+        by_key: dict[str, sdk.Record] = {}
         for part in parts:
             merged.rejects.extend(part.rejects)
             for record in part.records:
@@ -178,13 +160,13 @@ class IdsBatchStream(Stream[C]):
                 if known is None:
                     by_key[record.key] = record
                     continue
-                insights = list(dig(known.payload, "insights.data") or [])
-                insights += dig(record.payload, "insights.data") or []
+                insights = list(sdk.dig(known.payload, "insights.data") or [])
+                insights += sdk.dig(record.payload, "insights.data") or []
                 payload = {**known.payload, "insights": {"data": insights}}
-                by_key[record.key] = Record(known.key, known.record_date, payload)
+                by_key[record.key] = sdk.Record(known.key, known.record_date, payload)
         merged.records.extend(by_key.values())
         return merged
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        return parse_keyed_objects(body, cls.contract, ctx, cls.object_name)
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        return sdk.parse_keyed_objects(body, cls.contract, ctx, cls.object_name)

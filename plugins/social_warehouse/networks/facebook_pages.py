@@ -7,20 +7,8 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from social_warehouse.connector.client import Request
-from social_warehouse.connector.paging import NextUrlPaginator
-from social_warehouse.connector.spec import NetworkSpec
-from social_warehouse.connector.streams import (
-    LoadContext,
-    ParseResult,
-    Record,
-    Reject,
-    Stream,
-    StreamKind,
-    contract_violation,
-)
+from social_warehouse.connector import sdk
 from social_warehouse.networks._graph import META_LIFECYCLE, GraphClient, IdsBatchStream
-from social_warehouse.timeutil import day_start, local_day, parse_instant
 
 # The API counts 90 days as 7,776,000 s: a window crossing a DST change is an hour longer, so 89.
 MAX_INSIGHTS_DAYS = 89
@@ -35,7 +23,7 @@ def _unix(instant: dt.datetime) -> int:
     return int(instant.timestamp())
 
 
-class PageInsights(Stream[FacebookPagesClient]):
+class PageInsights(sdk.Stream[FacebookPagesClient]):
     """`GET /{page-id}/insights?metric=...&period=day&since=&until=`: one record per metric, period
     and day, the metric object with `values` cut down to that day's entry. The same metric can
     come for `day`, `week` and `days_28` with the same end_time (whenever the period is not
@@ -43,39 +31,39 @@ class PageInsights(Stream[FacebookPagesClient]):
     as dropped, never mixed in."""
 
     name = "page_insights"
-    kind = StreamKind.ACCOUNT_DAILY
+    kind = sdk.StreamKind.ACCOUNT_DAILY
     path = "{version}/{account_id}/insights"
     key = ("name", "period", "end_time")
     contract = {"name": str, "period": str, "values": list}
     metric_source = "page_insights"
     period = "day"
 
-    def requests(self) -> Iterator[Request]:
+    def requests(self) -> Iterator[sdk.Request]:
         tz = self.ctx.settings.timezone
         days = self.window.days()
         for start in range(0, len(days), MAX_INSIGHTS_DAYS):
             chunk = days[start : start + MAX_INSIGHTS_DAYS]
-            yield Request(
+            yield sdk.Request(
                 "GET",
                 self.resolved_path(),
                 {
                     "period": self.period,
-                    "since": _unix(day_start(chunk[0], tz)),
-                    "until": _unix(day_start(chunk[-1] + dt.timedelta(days=1), tz)),
+                    "since": _unix(sdk.day_start(chunk[0], tz)),
+                    "until": _unix(sdk.day_start(chunk[-1] + dt.timedelta(days=1), tz)),
                 },
             )
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
-            result.rejects.append(Reject("no 'data' list in the insights answer", body))
+            result.rejects.append(sdk.Reject("no 'data' list in the insights answer", body))
             return result
         for metric in data:
-            violation = contract_violation(metric, cls.contract)
+            violation = sdk.contract_violation(metric, cls.contract)
             if violation:
-                result.rejects.append(Reject(violation, metric))
+                result.rejects.append(sdk.Reject(violation, metric))
                 continue
             if metric["period"] != cls.period:
                 result.drop(
@@ -85,25 +73,27 @@ class PageInsights(Stream[FacebookPagesClient]):
                 continue
             head = {k: v for k, v in metric.items() if k != "values"}
             for entry in metric["values"]:
-                problem = contract_violation(entry, {"end_time": str, "value": (int, float, dict)})
+                problem = sdk.contract_violation(
+                    entry, {"end_time": str, "value": (int, float, dict)}
+                )
                 if problem:
                     result.rejects.append(
-                        Reject(f"{metric['name']}: {problem}", {**head, "values": [entry]})
+                        sdk.Reject(f"{metric['name']}: {problem}", {**head, "values": [entry]})
                     )
                     continue
                 try:
-                    day = local_day(
-                        parse_instant(entry["end_time"]), ctx.settings.timezone
+                    day = sdk.local_day(
+                        sdk.parse_instant(entry["end_time"]), ctx.settings.timezone
                     ) - dt.timedelta(days=1)
                 except ValueError:
                     result.rejects.append(
-                        Reject(
+                        sdk.Reject(
                             f"{metric['name']}: unreadable end_time", {**head, "values": [entry]}
                         )
                     )
                     continue
                 result.records.append(
-                    Record(
+                    sdk.Record(
                         f"{metric['name']}|{metric['period']}|{day}",
                         day,
                         {**head, "values": [entry]},
@@ -112,12 +102,12 @@ class PageInsights(Stream[FacebookPagesClient]):
         return result
 
 
-class Posts(Stream[FacebookPagesClient]):
+class Posts(sdk.Stream[FacebookPagesClient]):
     """`GET /{page-id}/published_posts` for posts created inside the post lookback window, with
     lifetime reaction, comment and share counts as fields."""
 
     name = "posts"
-    kind = StreamKind.POSTS
+    kind = sdk.StreamKind.POSTS
     path = "{version}/{account_id}/published_posts"
     fields = (
         "id",
@@ -130,20 +120,20 @@ class Posts(Stream[FacebookPagesClient]):
         "comments.summary(true).limit(0)",
     )
     contract = {"id": str, "created_time": str}
-    paginator = NextUrlPaginator()
+    paginator = sdk.NextUrlPaginator()
 
     def params(self) -> dict[str, Any]:
         tz = self.ctx.settings.timezone
         return {
             "fields": ",".join(self.fields),
             "limit": self.ctx.settings.page_size,
-            "since": _unix(day_start(self.window.start, tz)),
-            "until": _unix(day_start(self.window.end + dt.timedelta(days=1), tz)),
+            "since": _unix(sdk.day_start(self.window.start, tz)),
+            "until": _unix(sdk.day_start(self.window.end + dt.timedelta(days=1), tz)),
         }
 
     @classmethod
-    def record_date(cls, item: dict[str, Any], ctx: LoadContext) -> dt.date:
-        return local_day(parse_instant(item["created_time"]), ctx.settings.timezone)
+    def record_date(cls, item: dict[str, Any], ctx: sdk.LoadContext) -> dt.date:
+        return sdk.local_day(sdk.parse_instant(item["created_time"]), ctx.settings.timezone)
 
 
 class PostInsights(IdsBatchStream[FacebookPagesClient]):
@@ -156,7 +146,7 @@ class PostInsights(IdsBatchStream[FacebookPagesClient]):
     ids_per_call = IDS_PER_CALL
 
 
-NETWORK = NetworkSpec(
+NETWORK = sdk.NetworkSpec(
     name="facebook_pages",
     title="Facebook Pages",
     client_class=FacebookPagesClient,

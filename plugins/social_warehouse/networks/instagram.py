@@ -21,21 +21,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from social_warehouse import metric_registry
-from social_warehouse.connector.client import Request, Response
-from social_warehouse.connector.paging import NextUrlPaginator, dig
-from social_warehouse.connector.spec import NetworkSpec
-from social_warehouse.connector.streams import (
-    LoadContext,
-    ParseResult,
-    Record,
-    Reject,
-    Stream,
-    StreamKind,
-    contract_violation,
-)
-from social_warehouse.errors import ApiError, InvalidMetricError
+from social_warehouse.connector import sdk
 from social_warehouse.networks._graph import META_LIFECYCLE, GraphClient, IdsBatchStream
-from social_warehouse.timeutil import Window, day_start, local_day, parse_instant
 
 # Account metrics that only exist as a window total (`metric_type=total_value`). Anything else
 # the registry names is asked as a `period=day` series; a metric Meta moves to total_value is
@@ -81,7 +68,7 @@ PRE_CONVERSION_SUBCODE = 2108006
 PERMISSION_CODES = {10, *range(200, 300)}
 
 
-class MediaInsightsUnavailableError(ApiError):
+class MediaInsightsUnavailableError(sdk.ApiError):
     """Instagram keeps no insights for media posted before the account was converted to a
     business account (subcode 2108006): that media is skipped, the others load."""
 
@@ -94,9 +81,9 @@ class InstagramClient(GraphClient):
         # metrics Meta answered must be asked with metric_type=total_value, learned this run
         self.total_value_learned: set[str] = set()
 
-    def classify_error(self, response: Response) -> ApiError | None:
+    def classify_error(self, response: sdk.Response) -> sdk.ApiError | None:
         error = super().classify_error(response)
-        if error is None or type(error) is not ApiError:
+        if error is None or type(error) is not sdk.ApiError:
             return error
         body = response.body.get("error") if isinstance(response.body, dict) else None
         details = body if isinstance(body, dict) else {}
@@ -162,7 +149,7 @@ def window_chunks(days: list[dt.date], tz: str, max_seconds: int) -> list[list[d
     for day in days:
         if chunks:
             current = chunks[-1]
-            span = day_start(day + dt.timedelta(days=1), tz) - day_start(current[0], tz)
+            span = sdk.day_start(day + dt.timedelta(days=1), tz) - sdk.day_start(current[0], tz)
             if span.total_seconds() <= max_seconds:
                 current.append(day)
                 continue
@@ -183,12 +170,12 @@ def metrics_for_kind(kind: str, metrics: list[str]) -> list[str]:
     return [m for m in metrics if supported is None or m in supported]
 
 
-class Account(Stream):
+class Account(sdk.Stream):
     """`GET /{ig-user-id}?fields=...`: the account object, one record per load; its
     followers_count is the total at the end of the last closed day."""
 
     name = "account"
-    kind = StreamKind.ACCOUNT_SNAPSHOT
+    kind = sdk.StreamKind.ACCOUNT_SNAPSHOT
     path = "{version}/{account_id}"
     fields = ("id", "username", "name", "followers_count", "follows_count", "media_count")
     contract = {"id": str, "followers_count": int}
@@ -197,28 +184,28 @@ class Account(Stream):
         return {"fields": ",".join(self.fields)}
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
-        violation = contract_violation(body, cls.contract)
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
+        violation = sdk.contract_violation(body, cls.contract)
         if violation:
-            result.rejects.append(Reject(violation, body))
+            result.rejects.append(sdk.Reject(violation, body))
         elif str(body["id"]) != ctx.account_id:
             result.rejects.append(
-                Reject(f"answer is for account {body['id']}, not {ctx.account_id}", body)
+                sdk.Reject(f"answer is for account {body['id']}, not {ctx.account_id}", body)
             )
         else:
-            result.records.append(Record(str(body["id"]), ctx.day, body))
+            result.records.append(sdk.Record(str(body["id"]), ctx.day, body))
         return result
 
 
-class AccountInsights(Stream[InstagramClient]):
+class AccountInsights(sdk.Stream[InstagramClient]):
     """`GET /{ig-user-id}/insights`: one record per metric and day. Series metrics come in
     windows of at most 30 days and are cut into one record per day (the metric object with
     `values` reduced to that day's entry); total_value metrics are asked one day per call and
     each metric object is kept as it came."""
 
     name = "account_insights"
-    kind = StreamKind.ACCOUNT_DAILY
+    kind = sdk.StreamKind.ACCOUNT_DAILY
     path = "{version}/{account_id}/insights"
     key = ("name", "day")
     contract = {"name": str, "period": str}
@@ -233,18 +220,18 @@ class AccountInsights(Stream[InstagramClient]):
     def _is_total(self, metric: str) -> bool:
         return metric in self.total_value_metrics or metric in self.client.total_value_learned
 
-    def _request(self, days: list[dt.date], *, total: bool = False) -> Request:
+    def _request(self, days: list[dt.date], *, total: bool = False) -> sdk.Request:
         tz = self.ctx.settings.timezone
         params: dict[str, Any] = {
             "period": "day",
-            "since": _unix(day_start(days[0], tz)),
-            "until": _unix(day_start(days[-1] + dt.timedelta(days=1), tz)),
+            "since": _unix(sdk.day_start(days[0], tz)),
+            "until": _unix(sdk.day_start(days[-1] + dt.timedelta(days=1), tz)),
         }
         if total:
             params["metric_type"] = "total_value"
-        return Request("GET", self.resolved_path(), params)
+        return sdk.Request("GET", self.resolved_path(), params)
 
-    def requests(self) -> Iterator[Request]:
+    def requests(self) -> Iterator[sdk.Request]:
         """The series windows first, then one total_value call per day: a metric Meta moves
         to total_value during the series calls is asked with the totals."""
         days = self.window.days()
@@ -254,23 +241,23 @@ class AccountInsights(Stream[InstagramClient]):
         for day in days:
             yield self._request([day], total=True)
 
-    def metrics(self, request: Request) -> list[str] | None:
+    def metrics(self, request: sdk.Request) -> list[str] | None:
         names = super().metrics(request) or []
         total = request.params.get("metric_type") == "total_value"
         return [m for m in names if self._is_total(m) == total]
 
-    def parse_answer(self, request: Request, body: Any) -> ParseResult:
+    def parse_answer(self, request: sdk.Request, body: Any) -> sdk.ParseResult:
         if request.params.get("metric_type") != "total_value":
             return self.parse(body, self.ctx)
         since = dt.datetime.fromtimestamp(int(request.params["since"]), dt.UTC)
-        return self.parse(body, self.ctx, day=local_day(since, self.ctx.settings.timezone))
+        return self.parse(body, self.ctx, day=sdk.local_day(since, self.ctx.settings.timezone))
 
-    def read(self, request: Request) -> Iterator[Any]:
+    def read(self, request: sdk.Request) -> Iterator[Any]:
         if request.params.get("metric_type") == "total_value":
             return self.pages(request)
         return iter(self._series_call(request))
 
-    def _series_call(self, request: Request) -> list[Any]:
+    def _series_call(self, request: sdk.Request) -> list[Any]:
         """One series call; survives the two #100 answers that are not about a bad metric: a
         metric that must be asked as total_value (moved there), and follower_count days older
         than Instagram keeps (the older days are left out)."""
@@ -279,7 +266,7 @@ class AccountInsights(Stream[InstagramClient]):
             return []
         try:
             return list(self.pages(self.with_metrics(request, names)))
-        except InvalidMetricError as exc:
+        except sdk.InvalidMetricError as exc:
             needs_total = [n for n in total_value_needed(exc.api_message) if n in names]
             if needs_total:
                 self.client.total_value_learned.update(needs_total)
@@ -296,14 +283,14 @@ class AccountInsights(Stream[InstagramClient]):
             bodies = self._recent_days(request, limited)
             return bodies + (self._series_call(self.with_metrics(request, rest)) if rest else [])
 
-    def _recent_days(self, request: Request, names: list[str]) -> list[Any]:
+    def _recent_days(self, request: sdk.Request, names: list[str]) -> list[Any]:
         """The newest days of the request's window the history-limited metrics are still
         served for: the limit is a date, so binary search the oldest day that answers (~5 calls
         for 30 days)."""
         tz = self.ctx.settings.timezone
-        first = local_day(dt.datetime.fromtimestamp(int(request.params["since"]), dt.UTC), tz)
-        last = local_day(dt.datetime.fromtimestamp(int(request.params["until"]), dt.UTC), tz)
-        chunk = Window(first, last - dt.timedelta(days=1)).days()
+        first = sdk.local_day(dt.datetime.fromtimestamp(int(request.params["since"]), dt.UTC), tz)
+        last = sdk.local_day(dt.datetime.fromtimestamp(int(request.params["until"]), dt.UTC), tz)
+        chunk = sdk.Window(first, last - dt.timedelta(days=1)).days()
         failed, served, body = 0, len(chunk), None  # chunk[0:] failed; chunk[len:] is empty
         while served - failed > 1:
             middle = (failed + served) // 2
@@ -312,7 +299,7 @@ class AccountInsights(Stream[InstagramClient]):
                     request.url,
                     {**self._request(chunk[middle:]).params, "metric": ",".join(names)},
                 )
-            except InvalidMetricError as exc:
+            except sdk.InvalidMetricError as exc:
                 if not is_history_limit(exc.api_message):
                     raise
                 failed = middle
@@ -322,14 +309,14 @@ class AccountInsights(Stream[InstagramClient]):
             self.unserved.setdefault(name, []).extend(chunk[:served])
         return [body] if body is not None else []
 
-    def after_collect(self, result: ParseResult) -> None:
+    def after_collect(self, result: sdk.ParseResult) -> None:
         metrics = metric_registry.metrics(self.ctx.network, self.name, self.ctx.day)
-        dropped = self.dropped_metrics(Request("GET", ""))
+        dropped = self.dropped_metrics(sdk.Request("GET", ""))
         limited = [m for m in metrics if m in self.history_limited and m not in dropped]
-        served = ParseResult([r for r in result.records if "values" in r.payload])
+        served = sdk.ParseResult([r for r in result.records if "values" in r.payload])
         self._warn_unserved(served, limited)
 
-    def _warn_unserved(self, served: ParseResult, limited: list[str]) -> None:
+    def _warn_unserved(self, served: sdk.ParseResult, limited: list[str]) -> None:
         """Warn about history-limited metrics that did not come back for days other series
         metrics have: refused as too old, or silently empty (accounts under 100 followers)."""
         have = {(r.payload.get("name"), r.record_date) for r in served.records}
@@ -350,61 +337,61 @@ class AccountInsights(Stream[InstagramClient]):
                 )
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext, day: dt.date | None = None) -> ParseResult:
+    def parse(cls, body: Any, ctx: sdk.LoadContext, day: dt.date | None = None) -> sdk.ParseResult:
         """Both answer shapes: series objects (`values` with `end_time`) become one record per
         day; total_value objects (no date inside) are records of `day`, the day they were asked
         for."""
-        result = ParseResult()
+        result = sdk.ParseResult()
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
-            result.rejects.append(Reject("no 'data' list in the insights answer", body))
+            result.rejects.append(sdk.Reject("no 'data' list in the insights answer", body))
             return result
         for metric in data:
-            violation = contract_violation(metric, cls.contract)
+            violation = sdk.contract_violation(metric, cls.contract)
             if violation:
-                result.rejects.append(Reject(violation, metric))
+                result.rejects.append(sdk.Reject(violation, metric))
             elif "total_value" in metric:
                 result.extend(cls._parse_total(metric, day))
             elif isinstance(metric.get("values"), list):
                 result.extend(cls._parse_series(metric, ctx))
             else:
                 result.rejects.append(
-                    Reject(f"{metric['name']}: neither 'values' nor 'total_value'", metric)
+                    sdk.Reject(f"{metric['name']}: neither 'values' nor 'total_value'", metric)
                 )
         return result
 
     @staticmethod
-    def _parse_total(metric: dict[str, Any], day: dt.date | None) -> ParseResult:
-        result = ParseResult()
+    def _parse_total(metric: dict[str, Any], day: dt.date | None) -> sdk.ParseResult:
+        result = sdk.ParseResult()
         name = metric["name"]
         if day is None:
-            result.rejects.append(Reject(f"{name}: total_value without the day asked", metric))
+            result.rejects.append(sdk.Reject(f"{name}: total_value without the day asked", metric))
         elif not _is_number(insight_value(metric)):
-            problem = contract_violation(metric, {"total_value.value": (int, float)})
-            result.rejects.append(Reject(f"{name}: {problem}", metric))
+            problem = sdk.contract_violation(metric, {"total_value.value": (int, float)})
+            result.rejects.append(sdk.Reject(f"{name}: {problem}", metric))
         else:
-            result.records.append(Record(f"{name}|{day}", day, metric))
+            result.records.append(sdk.Record(f"{name}|{day}", day, metric))
         return result
 
     @staticmethod
-    def _parse_series(metric: dict[str, Any], ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
+    def _parse_series(metric: dict[str, Any], ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
         name = metric["name"]
         head = {k: v for k, v in metric.items() if k != "values"}
         for entry in metric["values"]:
             one = {**head, "values": [entry]}
-            problem = contract_violation(entry, {"end_time": str, "value": (int, float)})
+            problem = sdk.contract_violation(entry, {"end_time": str, "value": (int, float)})
             if problem:
-                result.rejects.append(Reject(f"{name}: {problem}", one))
+                result.rejects.append(sdk.Reject(f"{name}: {problem}", one))
                 continue
             try:
-                end = parse_instant(entry["end_time"])
+                end = sdk.parse_instant(entry["end_time"])
             except ValueError:
-                result.rejects.append(Reject(f"{name}: unreadable end_time", one))
+                result.rejects.append(sdk.Reject(f"{name}: unreadable end_time", one))
                 continue
             # end_time is the end of the day: Pacific midnight in UTC
-            day = local_day(end, ctx.settings.timezone) - dt.timedelta(days=1)
-            result.records.append(Record(f"{name}|{day}", day, one))
+            day = sdk.local_day(end, ctx.settings.timezone) - dt.timedelta(days=1)
+            result.records.append(sdk.Record(f"{name}|{day}", day, one))
         return result
 
 
@@ -412,13 +399,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-class Media(Stream[InstagramClient]):
+class Media(sdk.Stream[InstagramClient]):
     """`GET /{ig-user-id}/media`: media newest first with their like and comment counts. The
     edge has no date filter, so paging stops at the first page that reaches media older than
     the post window, and media outside the window are left out."""
 
     name = "media"
-    kind = StreamKind.POSTS
+    kind = sdk.StreamKind.POSTS
     path = "{version}/{account_id}/media"
     fields = (
         "id",
@@ -431,17 +418,17 @@ class Media(Stream[InstagramClient]):
         "comments_count",
     )
     contract = {"id": str, "timestamp": str, "media_type": str}
-    paginator = NextUrlPaginator()
+    paginator = sdk.NextUrlPaginator()
 
     def params(self) -> dict[str, Any]:
         return {"fields": ",".join(self.fields), "limit": self.ctx.settings.page_size}
 
     @classmethod
-    def record_date(cls, item: dict[str, Any], ctx: LoadContext) -> dt.date:
-        return local_day(parse_instant(item["timestamp"]), ctx.settings.timezone)
+    def record_date(cls, item: dict[str, Any], ctx: sdk.LoadContext) -> dt.date:
+        return sdk.local_day(sdk.parse_instant(item["timestamp"]), ctx.settings.timezone)
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = super().parse(body, ctx)
         result.records = [r for r in result.records if r.record_date in ctx.posts_window]
         return result
@@ -450,15 +437,15 @@ class Media(Stream[InstagramClient]):
         return reached_older_media(body, self.ctx)
 
 
-def reached_older_media(body: Any, ctx: LoadContext) -> bool:
+def reached_older_media(body: Any, ctx: sdk.LoadContext) -> bool:
     """True when this page holds media published before the post window: the list is newest
     first, so every later page is older still."""
-    start = day_start(ctx.posts_window.start, ctx.settings.timezone)
-    items = dig(body, "data")
+    start = sdk.day_start(ctx.posts_window.start, ctx.settings.timezone)
+    items = sdk.dig(body, "data")
     for item in items if isinstance(items, list) else []:
         stamp = item.get("timestamp") if isinstance(item, dict) else None
         try:
-            if isinstance(stamp, str) and parse_instant(stamp) < start:
+            if isinstance(stamp, str) and sdk.parse_instant(stamp) < start:
                 return True
         except ValueError:
             continue
@@ -489,29 +476,29 @@ class MediaInsights(IdsBatchStream[InstagramClient]):
             for start in range(0, len(kind_ids), per_call):
                 yield kind_ids[start : start + per_call]
 
-    def _kind(self, request: Request) -> str:
+    def _kind(self, request: sdk.Request) -> str:
         first = str(request.params["ids"]).split(",")[0]
         return self.kinds.get(first, UNKNOWN_KIND)
 
-    def metrics(self, request: Request) -> list[str] | None:
+    def metrics(self, request: sdk.Request) -> list[str] | None:
         return metrics_for_kind(self._kind(request), super().metrics(request) or [])
 
-    def dropped_metrics(self, request: Request) -> set[str]:
+    def dropped_metrics(self, request: sdk.Request) -> set[str]:
         return self.client.dropped_metrics.setdefault(f"{self.name}:{self._kind(request)}", set())
 
-    def metric_label(self, request: Request) -> str:
+    def metric_label(self, request: sdk.Request) -> str:
         return f"metric for {self._kind(request)} media"
 
     def expected_records(self) -> int | None:
         return len(set(self.parent_keys()) - self.unavailable)
 
-    def read(self, request: Request) -> Iterator[Any]:
+    def read(self, request: sdk.Request) -> Iterator[Any]:
         """Media without insights (posted before the business conversion) fail the whole batch,
         so halve it until the culprit stands alone and skip it."""
         ids = [i for i in str(request.params["ids"]).split(",") if i not in self.unavailable]
         if not ids:
             return
-        one = Request(request.method, request.url, {**request.params, "ids": ",".join(ids)})
+        one = sdk.Request(request.method, request.url, {**request.params, "ids": ",".join(ids)})
         try:
             answers = list(self.pages(one))
         except MediaInsightsUnavailableError as exc:
@@ -525,13 +512,15 @@ class MediaInsights(IdsBatchStream[InstagramClient]):
             middle = len(ids) // 2
             for half in (ids[:middle], ids[middle:]):
                 yield from self.read(
-                    Request(request.method, request.url, {**request.params, "ids": ",".join(half)})
+                    sdk.Request(
+                        request.method, request.url, {**request.params, "ids": ",".join(half)}
+                    )
                 )
             return
         yield from answers
 
 
-NETWORK = NetworkSpec(
+NETWORK = sdk.NetworkSpec(
     name="instagram",
     title="Instagram",
     client_class=InstagramClient,

@@ -15,27 +15,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from social_warehouse.connector.auth import TokenLifecycle
-from social_warehouse.connector.client import ApiClient, Request, Response
-from social_warehouse.connector.paging import OffsetPaginator, dig
-from social_warehouse.connector.spec import NetworkSpec
-from social_warehouse.connector.streams import (
-    LoadContext,
-    ParseResult,
-    Record,
-    Reject,
-    Stream,
-    StreamKind,
-    contract_violation,
-)
-from social_warehouse.errors import (
-    ApiError,
-    ApiVersionError,
-    QuotaExceededError,
-    RateLimitError,
-    TransientApiError,
-)
-from social_warehouse.timeutil import day_start, local_day
+from social_warehouse.connector import sdk
 
 DAY_MS = 86_400_000
 FOLLOWER_EDGE = "COMPANY_FOLLOWED_BY_MEMBER"
@@ -55,7 +35,7 @@ TOKEN_HINT = (
 )
 
 
-class TimeRangeError(ApiError):
+class TimeRangeError(sdk.ApiError):
     """LinkedIn refused the days asked for: they are outside its rolling 12-month window."""
 
 
@@ -70,11 +50,11 @@ def encode(urn: str) -> str:
 
 def day_ms(day: dt.date) -> int:
     """Milliseconds at 00:00 UTC: LinkedIn's DAY buckets are UTC days whatever the page's zone."""
-    return int(day_start(day, "UTC").timestamp()) * 1000
+    return int(sdk.day_start(day, "UTC").timestamp()) * 1000
 
 
 def ms_day(value: int, tz: str = "UTC") -> dt.date:
-    return local_day(dt.datetime.fromtimestamp(value / 1000, dt.UTC), tz)
+    return sdk.local_day(dt.datetime.fromtimestamp(value / 1000, dt.UTC), tz)
 
 
 def server_now(headers: dict[str, str]) -> dt.datetime:
@@ -99,7 +79,7 @@ def numeric_problem(item: dict[str, Any], field: str) -> str | None:
     return None
 
 
-class LinkedInClient(ApiClient):
+class LinkedInClient(sdk.ApiClient):
     """Bearer token plus the two headers every call needs: `LinkedIn-Version` (from
     settings.api_version, so a sunset version is a config change) and the Rest.li 2.0 protocol."""
 
@@ -119,7 +99,7 @@ class LinkedInClient(ApiClient):
             headers["LinkedIn-Version"] = str(self.settings.api_version)
         return headers
 
-    def classify_error(self, response: Response) -> ApiError | None:
+    def classify_error(self, response: sdk.Response) -> sdk.ApiError | None:
         if response.status < 400:
             return None
         body = response.body if isinstance(response.body, dict) else {}
@@ -143,13 +123,13 @@ class LinkedInClient(ApiClient):
                 return self.quota_error(message, response, common)
             # infrastructure protection: back off now and keep a slower pace for a while
             self.pace = max(self.pace * 2, self.settings.backoff_seconds)
-            return RateLimitError(self.network, f"throttled (short-term): {message}", **common)
+            return sdk.RateLimitError(self.network, f"throttled (short-term): {message}", **common)
         if response.status >= 500:
-            return TransientApiError(self.network, message, **common)
+            return sdk.TransientApiError(self.network, message, **common)
         if response.status == 400 and RETENTION.search(message):
             return TimeRangeError(self.network, message, **common)
         if response.status == 403:
-            return ApiError(
+            return sdk.ApiError(
                 self.network,
                 message,
                 hint=(
@@ -160,21 +140,21 @@ class LinkedInClient(ApiClient):
                 **common,
             )
         if response.status == 404:
-            return ApiError(
+            return sdk.ApiError(
                 self.network,
                 message,
                 hint="Check the organization id for linkedin in config/accounts.yml",
                 **common,
             )
-        return ApiError(self.network, message, **common)
+        return sdk.ApiError(self.network, message, **common)
 
     def version_error(
-        self, message: str, response: Response, common: dict[str, Any]
-    ) -> ApiVersionError:
+        self, message: str, response: sdk.Response, common: dict[str, Any]
+    ) -> sdk.ApiVersionError:
         now = server_now(response.headers)
         previous = (now.replace(day=1) - dt.timedelta(days=1)).strftime("%Y%m")
         sent = self.settings.api_version or "no LinkedIn-Version header"
-        return ApiVersionError(
+        return sdk.ApiVersionError(
             self.network,
             f"LinkedIn refused API version {sent}: {message}",
             hint=(
@@ -186,12 +166,12 @@ class LinkedInClient(ApiClient):
         )
 
     def quota_error(
-        self, message: str, response: Response, common: dict[str, Any]
-    ) -> QuotaExceededError:
+        self, message: str, response: sdk.Response, common: dict[str, Any]
+    ) -> sdk.QuotaExceededError:
         now = server_now(response.headers)
         reset = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
         left = int((reset - now).total_seconds()) // 60
-        return QuotaExceededError(
+        return sdk.QuotaExceededError(
             self.network,
             f"daily limit reached: {message}",
             resets_at=reset.isoformat(),
@@ -204,7 +184,7 @@ class LinkedInClient(ApiClient):
             **common,
         )
 
-    def proactive_wait(self, response: Response) -> float:
+    def proactive_wait(self, response: sdk.Response) -> float:
         """LinkedIn sends no usage headers, so the only early signal is a bare 429: after one,
         pause between calls, halving the pause on every success until it is negligible."""
         if self.pace <= 0:
@@ -215,13 +195,13 @@ class LinkedInClient(ApiClient):
 
 
 # --- daily statistics ---------------------------------------------------------------------------
-class TimeBoundStatistics(Stream[LinkedInClient]):
+class TimeBoundStatistics(sdk.Stream[LinkedInClient]):
     """`GET /rest/<endpoint>?q=organizationalEntity&organizationalEntity=<urn>&timeIntervals=
     (timeRange:(start:<ms>,end:<ms>),timeGranularityType:DAY)`: one element per UTC day, each
     kept as one record. Days before LinkedIn's rolling 12-month window are refused (400): the
     oldest loadable day is found by bisection, the older ones skipped with a warning."""
 
-    kind = StreamKind.ACCOUNT_DAILY
+    kind = sdk.StreamKind.ACCOUNT_DAILY
     endpoint: ClassVar[str]
     stats_field: ClassVar[str]
     records_path = "elements"
@@ -236,11 +216,11 @@ class TimeBoundStatistics(Stream[LinkedInClient]):
             f"end:{day_ms(last + dt.timedelta(days=1))}),timeGranularityType:DAY)"
         )
 
-    def requests(self) -> Iterator[Request]:
+    def requests(self) -> Iterator[sdk.Request]:
         days = self.window.days()
-        yield Request("GET", self.url(days[0], days[-1]))
+        yield sdk.Request("GET", self.url(days[0], days[-1]))
 
-    def read(self, request: Request) -> Iterator[Any]:
+    def read(self, request: sdk.Request) -> Iterator[Any]:
         days = self.window.days()
         body, skipped = self.within_retention(days)
         if skipped:
@@ -271,21 +251,21 @@ class TimeBoundStatistics(Stream[LinkedInClient]):
         return body, days[:low]
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
         items = body.get("elements") if isinstance(body, dict) else None
         if not isinstance(items, list):
-            result.rejects.append(Reject("no 'elements' list in the statistics answer", body))
+            result.rejects.append(sdk.Reject("no 'elements' list in the statistics answer", body))
             return result
         for item in items:
-            problem = contract_violation(item, cls.contract) or numeric_problem(
+            problem = sdk.contract_violation(item, cls.contract) or numeric_problem(
                 item, cls.stats_field
             )
             if problem:
-                result.rejects.append(Reject(problem, item))
+                result.rejects.append(sdk.Reject(problem, item))
                 continue
             day = ms_day(item["timeRange"]["start"])
-            result.records.append(Record(day.isoformat(), day, item))
+            result.records.append(sdk.Record(day.isoformat(), day, item))
         return result
 
 
@@ -305,42 +285,42 @@ class FollowerStatistics(TimeBoundStatistics):
     stats_field = "followerGains"
 
 
-class NetworkSize(Stream[LinkedInClient]):
+class NetworkSize(sdk.Stream[LinkedInClient]):
     """`GET /rest/networkSizes/<organization urn>?edgeType=COMPANY_FOLLOWED_BY_MEMBER`: the
     follower total now, which describes the load day (the last closed day)."""
 
     name = "network_size"
-    kind = StreamKind.ACCOUNT_SNAPSHOT
+    kind = sdk.StreamKind.ACCOUNT_SNAPSHOT
     contract: ClassVar[dict[str, Any]] = {"firstDegreeSize": int}
 
-    def requests(self) -> Iterator[Request]:
+    def requests(self) -> Iterator[sdk.Request]:
         path = f"rest/networkSizes/{encode(org_urn(self.ctx.account_id))}"
-        yield Request("GET", path, {"edgeType": FOLLOWER_EDGE})
+        yield sdk.Request("GET", path, {"edgeType": FOLLOWER_EDGE})
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
-        violation = contract_violation(body, cls.contract)
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
+        violation = sdk.contract_violation(body, cls.contract)
         if violation:
-            result.rejects.append(Reject(violation, body))
+            result.rejects.append(sdk.Reject(violation, body))
         else:
-            result.records.append(Record("firstDegreeSize", ctx.day, body))
+            result.records.append(sdk.Record("firstDegreeSize", ctx.day, body))
         return result
 
 
 # --- posts ------------------------------------------------------------------------------------
-class Posts(Stream[LinkedInClient]):
+class Posts(sdk.Stream[LinkedInClient]):
     """`GET /rest/posts?author=<urn>&q=author&sortBy=LAST_MODIFIED&start=&count=`, keeping posts
     published inside the post window. The list is sorted by last modification, so an old post
     edited recently shows up early: it is skipped, not a reason to stop. Paging stops once a page
     reaches posts last modified before the window, since nothing after them can be newer."""
 
     name = "posts"
-    kind = StreamKind.POSTS
+    kind = sdk.StreamKind.POSTS
     path = "rest/posts"
     records_path = "elements"
     contract: ClassVar[dict[str, Any]] = {"id": str, "publishedAt": int}
-    paginator = OffsetPaginator(
+    paginator = sdk.OffsetPaginator(
         "start", "count", total_path="paging.total", links_path="paging.links"
     )
 
@@ -354,27 +334,27 @@ class Posts(Stream[LinkedInClient]):
         }
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
         items = body.get("elements") if isinstance(body, dict) else None
         if not isinstance(items, list):
-            result.rejects.append(Reject("no 'elements' list in the posts answer", body))
+            result.rejects.append(sdk.Reject("no 'elements' list in the posts answer", body))
             return result
         window = ctx.posts_window
         for item in items:
             if isinstance(item, dict) and item.get("lifecycleState", "PUBLISHED") != "PUBLISHED":
                 continue  # drafts and posts still processing have no statistics yet
-            violation = contract_violation(item, cls.contract)
+            violation = sdk.contract_violation(item, cls.contract)
             if violation:
-                result.rejects.append(Reject(violation, item, key=_key(item)))
+                result.rejects.append(sdk.Reject(violation, item, key=_key(item)))
                 continue
             day = ms_day(item["publishedAt"], ctx.settings.timezone)
             if day in window:
-                result.records.append(Record(item["id"], day, item))
+                result.records.append(sdk.Record(item["id"], day, item))
         return result
 
     def stop_paging(self, body: Any) -> bool:
-        items = dig(body, "elements") or []
+        items = sdk.dig(body, "elements") or []
         modified = [i.get("lastModifiedAt") for i in items if isinstance(i, dict)]
         known = [m for m in modified if isinstance(m, int) and not isinstance(m, bool)]
         return (
@@ -386,14 +366,14 @@ def _key(item: Any) -> str | None:
     return str(item["id"]) if isinstance(item, dict) and item.get("id") else None
 
 
-class PostStatistics(Stream[LinkedInClient]):
+class PostStatistics(sdk.Stream[LinkedInClient]):
     """Lifetime statistics of the posts the posts stream kept: `GET
     /rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity=<urn>
     &shares=List(<urn>,...)` (or `ugcPosts=List(...)`; one kind per call), a batch of posts per
     call. One record per post."""
 
     name = "post_statistics"
-    kind = StreamKind.POST_METRICS
+    kind = sdk.StreamKind.POST_METRICS
     parent = Posts
     records_path = "elements"
     contract: ClassVar[dict[str, Any]] = {}
@@ -416,7 +396,7 @@ class PostStatistics(Stream[LinkedInClient]):
             for start in range(0, len(kind), size):
                 yield param, kind[start : start + size]
 
-    def requests(self) -> Iterator[Request]:
+    def requests(self) -> Iterator[sdk.Request]:
         organization = encode(org_urn(self.ctx.account_id))
         for param, batch in self.batches():
             url = (
@@ -425,9 +405,9 @@ class PostStatistics(Stream[LinkedInClient]):
                 f"&{param}=List({','.join(encode(urn) for urn in batch)})"
             )
             self.asked[url] = batch
-            yield Request("GET", url)
+            yield sdk.Request("GET", url)
 
-    def after_page(self, request: Request, body: Any, result: ParseResult) -> None:
+    def after_page(self, request: sdk.Request, body: Any, result: sdk.ParseResult) -> None:
         answered = {r.key for r in result.records} | {r.key for r in result.rejects}
         missing = [urn for urn in self.asked.get(request.url, []) if urn not in answered]
         if missing:
@@ -437,26 +417,28 @@ class PostStatistics(Stream[LinkedInClient]):
             )
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
         items = body.get("elements") if isinstance(body, dict) else None
         if not isinstance(items, list):
-            result.rejects.append(Reject("no 'elements' list in the statistics answer", body))
+            result.rejects.append(sdk.Reject("no 'elements' list in the statistics answer", body))
             return result
         for item in items:
             urn = (item.get("share") or item.get("ugcPost")) if isinstance(item, dict) else None
             if not isinstance(urn, str):
-                result.rejects.append(Reject("missing required field 'share' or 'ugcPost'", item))
+                result.rejects.append(
+                    sdk.Reject("missing required field 'share' or 'ugcPost'", item)
+                )
                 continue
             problem = numeric_problem(item, "totalShareStatistics")
             if problem:
-                result.rejects.append(Reject(problem, item, key=urn))
+                result.rejects.append(sdk.Reject(problem, item, key=urn))
                 continue
-            result.records.append(Record(urn, ctx.day, item))
+            result.records.append(sdk.Record(urn, ctx.day, item))
         return result
 
 
-LINKEDIN_LIFECYCLE = TokenLifecycle(
+LINKEDIN_LIFECYCLE = sdk.TokenLifecycle(
     authorize_url="https://www.linkedin.com/oauth/v2/authorization",
     token_url="https://www.linkedin.com/oauth/v2/accessToken",
     scopes=("rw_organization_admin", "r_organization_social"),
@@ -469,7 +451,7 @@ LINKEDIN_LIFECYCLE = TokenLifecycle(
 )
 
 
-NETWORK = NetworkSpec(
+NETWORK = sdk.NetworkSpec(
     name="linkedin",
     title="LinkedIn Pages",
     client_class=LinkedInClient,

@@ -17,27 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from social_warehouse import metric_registry
-from social_warehouse.connector.auth import TokenLifecycle
-from social_warehouse.connector.client import ApiClient, Request, Response
-from social_warehouse.connector.paging import CursorHasMorePaginator, dig
-from social_warehouse.connector.spec import NetworkSpec
-from social_warehouse.connector.streams import (
-    LoadContext,
-    ParseResult,
-    Record,
-    Reject,
-    Stream,
-    StreamKind,
-    contract_violation,
-)
-from social_warehouse.errors import (
-    ApiError,
-    AuthError,
-    MalformedResponseError,
-    RateLimitError,
-    TransientApiError,
-)
-from social_warehouse.timeutil import day_start, local_day
+from social_warehouse.connector import sdk
 
 API_PATH = "open_api/{version}/"
 MAX_PAGE = 20  # business/video/list rejects max_count above 20 with code 40002
@@ -79,11 +59,11 @@ VIDEO_COUNTERS = (
 )
 
 
-class ProfileHistoryError(ApiError):
+class ProfileHistoryError(sdk.ApiError):
     """`business/get/` refused a start_date older than TikTok's 60-day profile history."""
 
 
-class TikTokClient(ApiClient):
+class TikTokClient(sdk.ApiClient):
     network = "tiktok"
     token_note = (
         "TikTok access tokens last only 24 hours (expires_in 86400): give the grant a "
@@ -99,13 +79,13 @@ class TikTokClient(ApiClient):
         # The raw token, no "Bearer ": TikTok answers a Bearer prefix with 40105.
         return {"Access-Token": self.token()}
 
-    def classify_error(self, response: Response) -> ApiError | None:
+    def classify_error(self, response: sdk.Response) -> sdk.ApiError | None:
         """The envelope's `code` decides, whatever the HTTP status: a 200 with a non-zero code
         is an error, never data."""
         body = response.body
         if response.status >= 500:
             code = body.get("code") if isinstance(body, dict) else None
-            return TransientApiError(
+            return sdk.TransientApiError(
                 self.network, "server error", status=response.status, code=code, url=response.url
             )
         if not isinstance(body, dict):
@@ -115,7 +95,7 @@ class TikTokClient(ApiClient):
         if code is None:
             if response.status >= 400:
                 return super().classify_error(response)
-            return MalformedResponseError(
+            return sdk.MalformedResponseError(
                 self.network,
                 "the answer has no 'code' envelope, so it cannot be trusted as data",
                 status=response.status,
@@ -125,7 +105,9 @@ class TikTokClient(ApiClient):
             return None if response.status < 400 else super().classify_error(response)
         return self._envelope_error(response, code, body)
 
-    def _envelope_error(self, response: Response, code: Any, body: dict[str, Any]) -> ApiError:
+    def _envelope_error(
+        self, response: sdk.Response, code: Any, body: dict[str, Any]
+    ) -> sdk.ApiError:
         message = str(body.get("message") or "no message")
         common = {"status": response.status, "code": code, "url": response.url}
         where = f"{message} (request_id {body.get('request_id')})"
@@ -133,13 +115,13 @@ class TikTokClient(ApiClient):
             return self._auth_error(f"{AUTH_CODES[code]}: {where}", **common)
         if code == RATE_LIMITED:
             # TikTok gives no reset time and no rate-limit headers: back off exponentially.
-            return RateLimitError(self.network, where, **common)
+            return sdk.RateLimitError(self.network, where, **common)
         if code in SERVER_CODES:
-            return TransientApiError(self.network, where, **common)
+            return sdk.TransientApiError(self.network, where, **common)
         if code == INVALID_PARAMS:
             return self._param_error(message, where, common)
         if response.status == 404:
-            return ApiError(
+            return sdk.ApiError(
                 self.network,
                 where,
                 hint=(
@@ -149,19 +131,19 @@ class TikTokClient(ApiClient):
                 ),
                 **common,
             )
-        return ApiError(self.network, where, **common)
+        return sdk.ApiError(self.network, where, **common)
 
-    def _auth_error(self, message: str, **common: Any) -> AuthError:
+    def _auth_error(self, message: str, **common: Any) -> sdk.AuthError:
         # TikTok tokens last 24 hours and must be refreshed; the header is
         # 'Access-Token: <token>' with no Bearer prefix (a prefix is itself a 40105)
         return self.auth_error(message, **common)
 
-    def _param_error(self, message: str, where: str, common: dict[str, Any]) -> ApiError:
+    def _param_error(self, message: str, where: str, common: dict[str, Any]) -> sdk.ApiError:
         match = _PARAM_MESSAGE.match(message)
         param = match.group(1) if match else "unknown parameter"
         if param == "start_date" and "days" in message:
             return ProfileHistoryError(self.network, where, **common)
-        return ApiError(
+        return sdk.ApiError(
             self.network,
             f"invalid parameter {param!r}: {where}",
             hint=(
@@ -172,11 +154,11 @@ class TikTokClient(ApiClient):
             **common,
         )
 
-    def send(self, request: Request) -> Response:
+    def send(self, request: sdk.Request) -> sdk.Response:
         self._last_sent = time.monotonic()
         return super().send(request)
 
-    def proactive_wait(self, response: Response) -> float:
+    def proactive_wait(self, response: sdk.Response) -> float:
         """TikTok sends no usage headers, so pace calls on the client: with
         `max_requests_per_minute` (networks.yml extra) consecutive calls start at least
         60 / max_requests_per_minute seconds apart."""
@@ -186,11 +168,11 @@ class TikTokClient(ApiClient):
         return max(0.0, self._last_sent + 60.0 / per_minute - time.monotonic())
 
 
-def business_id(ctx: LoadContext) -> str:
+def business_id(ctx: sdk.LoadContext) -> str:
     return ctx.account_id
 
 
-def api_path(ctx: LoadContext, endpoint: str) -> str:
+def api_path(ctx: sdk.LoadContext, endpoint: str) -> str:
     return API_PATH.format(version=ctx.settings.api_version) + endpoint
 
 
@@ -202,12 +184,12 @@ def counter_violation(item: dict[str, Any], counters: tuple[str, ...]) -> str | 
     return None
 
 
-class BusinessProfile(Stream[TikTokClient]):
+class BusinessProfile(sdk.Stream[TikTokClient]):
     """`GET business/get/?fields=[...]&start_date=&end_date=`: one record per entry of
     `data.metrics` (one per day), the profile object with `metrics` cut down to that day."""
 
     name = "business_profile"
-    kind = StreamKind.ACCOUNT_DAILY
+    kind = sdk.StreamKind.ACCOUNT_DAILY
     path = "business/get/"
     key = ("date",)
     contract = {"date": str}
@@ -219,23 +201,23 @@ class BusinessProfile(Stream[TikTokClient]):
         wanted = [*self.profile_fields, *metrics]
         return json.dumps(list(dict.fromkeys(wanted)), separators=(",", ":"))
 
-    def request(self, start: dt.date, end: dt.date) -> Request:
+    def request(self, start: dt.date, end: dt.date) -> sdk.Request:
         params = {
             "business_id": business_id(self.ctx),
             "fields": self.fields_param(),
             "start_date": start.isoformat(),
             "end_date": end.isoformat(),
         }
-        return Request("GET", api_path(self.ctx, self.path), params)
+        return sdk.Request("GET", api_path(self.ctx, self.path), params)
 
     def call(self, start: dt.date, end: dt.date) -> Any:
         return self.client.execute(self.request(start, end)).body
 
-    def requests(self) -> Iterator[Request]:
+    def requests(self) -> Iterator[sdk.Request]:
         days = self.window.days()
         yield self.request(days[0], days[-1])
 
-    def read(self, request: Request) -> Iterator[Any]:
+    def read(self, request: sdk.Request) -> Iterator[Any]:
         days = self.window.days()
         try:
             body = self.client.execute(request).body
@@ -273,28 +255,30 @@ class BusinessProfile(Stream[TikTokClient]):
         return best
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
         data = body.get("data") if isinstance(body, dict) else None
         metrics = data.get("metrics") if isinstance(data, dict) else None
         if not isinstance(metrics, list):
-            result.rejects.append(Reject("no 'data.metrics' list in the business/get answer", body))
+            result.rejects.append(
+                sdk.Reject("no 'data.metrics' list in the business/get answer", body)
+            )
             return result
         head = {k: v for k, v in data.items() if k != "metrics"}
         for entry in metrics:
             payload = {**head, "metrics": [entry]}
-            violation = contract_violation(entry, cls.contract) or (
+            violation = sdk.contract_violation(entry, cls.contract) or (
                 counter_violation(entry, PROFILE_COUNTERS) if isinstance(entry, dict) else None
             )
             if violation:
-                result.rejects.append(Reject(violation, payload))
+                result.rejects.append(sdk.Reject(violation, payload))
                 continue
             try:
                 day = dt.date.fromisoformat(entry["date"])
             except ValueError:
-                result.rejects.append(Reject(f"unreadable date {entry['date']!r}", payload))
+                result.rejects.append(sdk.Reject(f"unreadable date {entry['date']!r}", payload))
                 continue
-            result.records.append(Record(day.isoformat(), day, payload))
+            result.records.append(sdk.Record(day.isoformat(), day, payload))
         return result
 
 
@@ -308,18 +292,18 @@ def created_at(item: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromtimestamp(int(value), dt.UTC)
 
 
-class Videos(Stream[TikTokClient]):
+class Videos(sdk.Stream[TikTokClient]):
     """`GET business/video/list/?fields=[...]&cursor=&max_count=`: the account's videos, newest
     first, with lifetime metrics. Keeps videos published inside the post window and stops paging
     at the first page that reaches past the window's start."""
 
     name = "videos"
-    kind = StreamKind.POSTS
+    kind = sdk.StreamKind.POSTS
     path = "business/video/list/"
     key = ("item_id",)
     records_path = "data.videos"
     contract = {"item_id": str, "create_time": (str, int)}
-    paginator = CursorHasMorePaginator()
+    paginator = sdk.CursorHasMorePaginator()
     descriptive_fields = ("item_id", "create_time", "caption", "share_url")
     # Watch-time fields: kept in raw for analysis, not unified metrics.
     watch_fields = (
@@ -338,45 +322,47 @@ class Videos(Stream[TikTokClient]):
             "max_count": max(1, min(self.ctx.settings.page_size, MAX_PAGE)),
         }
 
-    def requests(self) -> Iterator[Request]:
-        yield Request("GET", api_path(self.ctx, self.path), self.params())
+    def requests(self) -> Iterator[sdk.Request]:
+        yield sdk.Request("GET", api_path(self.ctx, self.path), self.params())
 
     @classmethod
-    def bounds(cls, ctx: LoadContext) -> tuple[dt.datetime, dt.datetime]:
+    def bounds(cls, ctx: sdk.LoadContext) -> tuple[dt.datetime, dt.datetime]:
         window = ctx.posts_window
         tz = ctx.settings.timezone
-        return day_start(window.start, tz), day_start(window.end + dt.timedelta(days=1), tz)
+        return sdk.day_start(window.start, tz), sdk.day_start(window.end + dt.timedelta(days=1), tz)
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
-        items = dig(body, cls.records_path)
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
+        items = sdk.dig(body, cls.records_path)
         if not isinstance(items, list):
-            result.rejects.append(Reject(f"no list at '{cls.records_path}' in the answer", body))
+            result.rejects.append(
+                sdk.Reject(f"no list at '{cls.records_path}' in the answer", body)
+            )
             return result
         start, end = cls.bounds(ctx)
         for item in items:
-            violation = contract_violation(item, cls.contract) or counter_violation(
+            violation = sdk.contract_violation(item, cls.contract) or counter_violation(
                 item, VIDEO_COUNTERS
             )
             if violation:
-                result.rejects.append(Reject(violation, item))
+                result.rejects.append(sdk.Reject(violation, item))
                 continue
             try:
                 published = created_at(item)
             except ValueError as exc:
-                result.rejects.append(Reject(f"unreadable record: {exc}", item))
+                result.rejects.append(sdk.Reject(f"unreadable record: {exc}", item))
                 continue
             if start <= published < end:  # outside the post window is not a record, not bad
-                day = local_day(published, ctx.settings.timezone)
-                result.records.append(Record(item["item_id"], day, item))
+                day = sdk.local_day(published, ctx.settings.timezone)
+                result.records.append(sdk.Record(item["item_id"], day, item))
         return result
 
     def stop_paging(self, body: Any) -> bool:
         """Newest first: once a page holds a video older than the window, every later page
         does too, so stop instead of walking the account's whole history."""
         start, _ = self.bounds(self.ctx)
-        for item in dig(body, self.records_path) or []:
+        for item in sdk.dig(body, self.records_path) or []:
             try:
                 if isinstance(item, dict) and created_at(item) < start:
                     return True
@@ -385,7 +371,7 @@ class Videos(Stream[TikTokClient]):
         return False
 
 
-TIKTOK_LIFECYCLE = TokenLifecycle(
+TIKTOK_LIFECYCLE = sdk.TokenLifecycle(
     authorize_url="https://www.tiktok.com/v2/auth/authorize/",
     token_url="https://business-api.tiktok.com/open_api/v1.3/tt_user/oauth2/token/",
     refresh_url="https://business-api.tiktok.com/open_api/v1.3/tt_user/oauth2/refresh_token/",
@@ -402,7 +388,7 @@ TIKTOK_LIFECYCLE = TokenLifecycle(
 )
 
 
-NETWORK = NetworkSpec(
+NETWORK = sdk.NetworkSpec(
     name="tiktok",
     title="TikTok",
     client_class=TikTokClient,

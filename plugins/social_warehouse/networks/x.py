@@ -21,26 +21,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from social_warehouse.connector.auth import TokenLifecycle
-from social_warehouse.connector.client import ApiClient, Request, Response
-from social_warehouse.connector.paging import TokenPaginator
-from social_warehouse.connector.spec import NetworkSpec
-from social_warehouse.connector.streams import (
-    LoadContext,
-    ParseResult,
-    Record,
-    Reject,
-    Stream,
-    StreamKind,
-    contract_violation,
-)
-from social_warehouse.errors import (
-    ApiError,
-    QuotaExceededError,
-    RateLimitError,
-    TransientApiError,
-)
-from social_warehouse.timeutil import day_start, local_day, parse_instant
+from social_warehouse.connector import sdk
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +48,7 @@ def _describe(problem: dict[str, Any]) -> str:
     return str(problem.get("detail") or problem.get("message") or problem.get("title") or problem)
 
 
-class XClient(ApiClient):
+class XClient(sdk.ApiClient):
     network = "x"
 
     @property
@@ -75,7 +56,7 @@ class XClient(ApiClient):
         """Seconds added to `x-rate-limit-reset`: our clock and X's are never exactly equal."""
         return float(self.settings.extra.get("rate_limit_margin_seconds", 1.0))
 
-    def until_reset(self, response: Response) -> float | None:
+    def until_reset(self, response: sdk.Response) -> float | None:
         """Seconds until the rate-limit window named by `x-rate-limit-reset` reopens."""
         reset = _header(response.headers, "x-rate-limit-reset")
         try:
@@ -83,7 +64,7 @@ class XClient(ApiClient):
         except ValueError:
             return None
 
-    def classify_error(self, response: Response) -> ApiError | None:
+    def classify_error(self, response: sdk.Response) -> sdk.ApiError | None:
         body: Any = response.body
         problems = _problems(body)
         common: dict[str, Any] = {"status": response.status, "url": response.url}
@@ -97,7 +78,7 @@ class XClient(ApiClient):
             return self.auth_error(f"access refused (HTTP 403): {self._summary(body)}", **common)
         if response.status == 429:
             if isinstance(body, dict) and body.get("type") == USAGE_CAP_TYPE:
-                return QuotaExceededError(
+                return sdk.QuotaExceededError(
                     self.network,
                     f"{body.get('detail', 'usage cap exceeded')} ({body.get('period')} cap)",
                     hint=(
@@ -107,16 +88,16 @@ class XClient(ApiClient):
                     ),
                     **common,
                 )
-            return RateLimitError(
+            return sdk.RateLimitError(
                 self.network,
                 f"rate limited: {self._summary(body)}",
                 retry_after=self.until_reset(response),
                 **common,
             )
         if response.status >= 500:
-            return TransientApiError(self.network, self._summary(body), **common)
+            return sdk.TransientApiError(self.network, self._summary(body), **common)
         if response.status >= 400:
-            return ApiError(
+            return sdk.ApiError(
                 self.network,
                 f"invalid request: {self._summary(body)}",
                 hint="check api_version and page_size (5..100) for x in config/networks.yml",
@@ -128,13 +109,13 @@ class XClient(ApiClient):
 
     def _problem_without_data(
         self, problems: list[dict[str, Any]], common: dict[str, Any]
-    ) -> ApiError | None:
+    ) -> sdk.ApiError | None:
         """HTTP 200 with only `errors`: an unknown user is a configuration error; tweets a
         lookup could not find are an empty answer, not a failure."""
         for problem in problems:
             if problem.get("type") == NOT_FOUND_TYPE and problem.get("resource_type") == "user":
                 account = problem.get("resource_id") or problem.get("value")
-                return ApiError(
+                return sdk.ApiError(
                     self.network,
                     f"X user {account} not found: {_describe(problem)}",
                     hint=(
@@ -145,7 +126,7 @@ class XClient(ApiClient):
                 )
         if all(p.get("type") == NOT_FOUND_TYPE for p in problems):
             return None
-        return ApiError(self.network, "; ".join(_describe(p) for p in problems[:3]), **common)
+        return sdk.ApiError(self.network, "; ".join(_describe(p) for p in problems[:3]), **common)
 
     @staticmethod
     def _summary(body: Any) -> str:
@@ -156,19 +137,19 @@ class XClient(ApiClient):
             return str(body.get("detail") or body.get("title") or body)[:300]
         return str(body)[:300]
 
-    def proactive_wait(self, response: Response) -> float:
+    def proactive_wait(self, response: sdk.Response) -> float:
         if _header(response.headers, "x-rate-limit-remaining") != "0":
             return 0.0
         wait = self.until_reset(response)
         return wait if wait is not None else self.settings.backoff_seconds
 
 
-class Users(Stream[XClient]):
+class Users(sdk.Stream[XClient]):
     """`GET /2/users/:id?user.fields=public_metrics,...`: the account object as of the load,
     one record per load day (followers_count is a total, not a daily flow)."""
 
     name = "users"
-    kind = StreamKind.ACCOUNT_SNAPSHOT
+    kind = sdk.StreamKind.ACCOUNT_SNAPSHOT
     path = "{version}/users/{account_id}"
     fields = ("public_metrics", "created_at", "username", "name")
     contract = {"id": str, "public_metrics": dict, "public_metrics.followers_count": int}
@@ -177,17 +158,17 @@ class Users(Stream[XClient]):
         return {"user.fields": ",".join(self.fields)}
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
-            result.rejects.append(Reject("no user object at 'data' in the answer", body))
+            result.rejects.append(sdk.Reject("no user object at 'data' in the answer", body))
             return result
-        violation = contract_violation(data, cls.contract)
+        violation = sdk.contract_violation(data, cls.contract)
         if violation:
-            result.rejects.append(Reject(violation, data))
+            result.rejects.append(sdk.Reject(violation, data))
         else:
-            result.records.append(Record(cls.record_key(data), ctx.day, data))
+            result.records.append(sdk.Record(cls.record_key(data), ctx.day, data))
         return result
 
 
@@ -198,24 +179,24 @@ def metric_problem(item: dict[str, Any]) -> str | None:
         if metrics is None:
             continue
         counters = {f"{name}.{key}": int for key in metrics} if isinstance(metrics, dict) else {}
-        violation = contract_violation(item, {name: dict, **counters})
+        violation = sdk.contract_violation(item, {name: dict, **counters})
         if violation:
             return violation
     return None
 
 
-class Tweets(Stream[XClient]):
+class Tweets(sdk.Stream[XClient]):
     """`GET /2/users/:id/tweets`: tweets created in the post lookback window (UTC days;
     `start_time` inclusive, `end_time` exclusive), newest first, with their lifetime public and,
     while X still serves them, private metrics. Every load keeps its own snapshot."""
 
     name = "tweets"
-    kind = StreamKind.POSTS
+    kind = sdk.StreamKind.POSTS
     path = "{version}/users/{account_id}/tweets"
     fields = ("created_at", "public_metrics", "attachments", "entities")
     contract = {"id": str, "created_at": str, "public_metrics": dict}
     counters = ("retweet_count", "reply_count", "like_count", "quote_count")
-    paginator = TokenPaginator("meta.next_token", "pagination_token")
+    paginator = sdk.TokenPaginator("meta.next_token", "pagination_token")
 
     def tweet_fields(self) -> list[str]:
         private = bool(self.ctx.settings.extra.get("request_private_metrics", True))
@@ -223,8 +204,8 @@ class Tweets(Stream[XClient]):
 
     def params(self) -> dict[str, Any]:
         tz = self.ctx.settings.timezone
-        start = day_start(self.window.start, tz)
-        end = day_start(self.window.end + dt.timedelta(days=1), tz)
+        start = sdk.day_start(self.window.start, tz)
+        end = sdk.day_start(self.window.end + dt.timedelta(days=1), tz)
         return {
             "max_results": min(max(self.ctx.settings.page_size, MIN_PAGE), MAX_PAGE),
             "tweet.fields": ",".join(self.tweet_fields()),
@@ -233,38 +214,38 @@ class Tweets(Stream[XClient]):
         }
 
     @classmethod
-    def record_date(cls, item: dict[str, Any], ctx: LoadContext) -> dt.date:
-        return local_day(parse_instant(item["created_at"]), ctx.settings.timezone)
+    def record_date(cls, item: dict[str, Any], ctx: sdk.LoadContext) -> dt.date:
+        return sdk.local_day(sdk.parse_instant(item["created_at"]), ctx.settings.timezone)
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         if isinstance(body, dict) and "data" not in body and isinstance(body.get("meta"), dict):
-            return ParseResult()  # an empty timeline: meta.result_count = 0 and no data at all
+            return sdk.ParseResult()  # an empty timeline: meta.result_count = 0 and no data at all
         checked = dict(cls.contract) | {f"public_metrics.{c}": int for c in cls.counters}
-        result = ParseResult()
+        result = sdk.ParseResult()
         items = body.get("data") if isinstance(body, dict) else None
         if not isinstance(items, list):
-            result.rejects.append(Reject("no list at 'data' in the answer", body))
+            result.rejects.append(sdk.Reject("no list at 'data' in the answer", body))
             return result
         for item in items:
-            violation = contract_violation(item, checked) or (
+            violation = sdk.contract_violation(item, checked) or (
                 metric_problem(item) if isinstance(item, dict) else None
             )
             if violation:
                 key = item.get("id") if isinstance(item, dict) else None
-                result.rejects.append(Reject(violation, item, key=str(key) if key else None))
+                result.rejects.append(sdk.Reject(violation, item, key=str(key) if key else None))
                 continue
             try:
-                result.records.append(Record(item["id"], cls.record_date(item, ctx), item))
+                result.records.append(sdk.Record(item["id"], cls.record_date(item, ctx), item))
             except ValueError as exc:
-                result.rejects.append(Reject(f"unreadable record: {exc}", item, key=item["id"]))
+                result.rejects.append(sdk.Reject(f"unreadable record: {exc}", item, key=item["id"]))
         return result
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.gaps = PrivateMetricGaps()
 
-    def after_page(self, request: Request, body: Any, result: ParseResult) -> None:
+    def after_page(self, request: sdk.Request, body: Any, result: sdk.ParseResult) -> None:
         self.gaps.add(body, result)
         if _problems(body):
             log.info(
@@ -273,7 +254,7 @@ class Tweets(Stream[XClient]):
                 len(_problems(body)),
             )
 
-    def after_collect(self, result: ParseResult) -> None:
+    def after_collect(self, result: sdk.ParseResult) -> None:
         for message in self.gaps.warnings(self.ctx, self.client.conn.conn_id):
             self.ctx.warn(message)
 
@@ -287,9 +268,9 @@ class PrivateMetricGaps:
         self.created: dict[str, dt.datetime] = {}
         self.other: Counter[str] = Counter()
 
-    def add(self, body: Any, result: ParseResult) -> None:
+    def add(self, body: Any, result: sdk.ParseResult) -> None:
         for record in result.records:
-            self.created[record.key] = parse_instant(record.payload["created_at"])
+            self.created[record.key] = sdk.parse_instant(record.payload["created_at"])
         for problem in _problems(body):
             if problem.get("type") == FIELD_AUTH_TYPE and problem.get("resource_type") == "tweet":
                 tweet = str(problem.get("resource_id") or problem.get("value"))
@@ -298,9 +279,9 @@ class PrivateMetricGaps:
             else:
                 self.other[_describe(problem)] += 1
 
-    def warnings(self, ctx: LoadContext, conn_id: str | None = None) -> list[str]:
+    def warnings(self, ctx: sdk.LoadContext, conn_id: str | None = None) -> list[str]:
         loaded = {t: f for t, f in self.refused.items() if t in self.created}
-        end_of_day = day_start(ctx.day + dt.timedelta(days=1), ctx.settings.timezone)
+        end_of_day = sdk.day_start(ctx.day + dt.timedelta(days=1), ctx.settings.timezone)
         young_limit = dt.timedelta(days=PRIVATE_METRICS_DAYS - 1)
         young = sorted(t for t in loaded if end_of_day - self.created[t] < young_limit)
         old = sorted(t for t in loaded if t not in young)
@@ -331,7 +312,7 @@ class PrivateMetricGaps:
         return messages
 
 
-X_LIFECYCLE = TokenLifecycle(
+X_LIFECYCLE = sdk.TokenLifecycle(
     authorize_url="https://x.com/i/oauth2/authorize",
     token_url="https://api.x.com/2/oauth2/token",
     scopes=("tweet.read", "users.read", "offline.access"),
@@ -344,7 +325,7 @@ X_LIFECYCLE = TokenLifecycle(
 )
 
 
-NETWORK = NetworkSpec(
+NETWORK = sdk.NetworkSpec(
     name="x",
     title="X",
     client_class=XClient,

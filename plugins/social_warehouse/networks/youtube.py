@@ -14,27 +14,7 @@ from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from social_warehouse.connector.auth import TokenLifecycle
-from social_warehouse.connector.client import ApiClient, Request, Response
-from social_warehouse.connector.paging import OffsetPaginator, TokenPaginator, dig
-from social_warehouse.connector.spec import NetworkSpec
-from social_warehouse.connector.streams import (
-    LoadContext,
-    ParseResult,
-    Record,
-    Reject,
-    Stream,
-    StreamKind,
-    contract_violation,
-)
-from social_warehouse.errors import (
-    ApiError,
-    InvalidMetricError,
-    QuotaExceededError,
-    RateLimitError,
-    TransientApiError,
-)
-from social_warehouse.timeutil import day_start, local_day, parse_instant
+from social_warehouse.connector import sdk
 
 PACIFIC = "America/Los_Angeles"
 MAX_REPORT_ROWS = 200  # Analytics API maxResults ceiling; above it the call fails with 400
@@ -66,10 +46,10 @@ def _google_error(body: Any) -> tuple[str, str, str, str]:
 def next_quota_reset(now: dt.datetime) -> dt.datetime:
     """The Data API quota resets at midnight Pacific time."""
     today = now.astimezone(ZoneInfo(PACIFIC)).date()
-    return day_start(today + dt.timedelta(days=1), PACIFIC)
+    return sdk.day_start(today + dt.timedelta(days=1), PACIFIC)
 
 
-class YouTubeClient(ApiClient):
+class YouTubeClient(sdk.ApiClient):
     network = "youtube"
     token_note = (
         "YouTube OAuth access tokens last one hour: give the grant a refresh token "
@@ -86,12 +66,12 @@ class YouTubeClient(ApiClient):
         """An absolute Data API URL (the client's own base URL is the Analytics API's)."""
         return urljoin(self.data_base_url, path.lstrip("/"))
 
-    def send(self, request: Request) -> Response:
+    def send(self, request: sdk.Request) -> sdk.Response:
         # Every call this connector makes costs one quota unit, answered or not.
         self.units_spent += 1
         return super().send(request)
 
-    def classify_error(self, response: Response) -> ApiError | None:
+    def classify_error(self, response: sdk.Response) -> sdk.ApiError | None:
         if response.status < 400:
             return None
         message, reason, domain, rpc = _google_error(response.body)
@@ -101,13 +81,13 @@ class YouTubeClient(ApiClient):
         if reason in QUOTA_REASONS or domain == "youtube.quota":
             return self.quota_error(message, **common)
         if reason in RATE_REASONS or response.status == 429:
-            return RateLimitError(self.network, message, **common)
+            return sdk.RateLimitError(self.network, message, **common)
         if response.status >= 500 or reason in ("backendError", "internalError"):
-            return TransientApiError(self.network, message, **common)
+            return sdk.TransientApiError(self.network, message, **common)
         if response.status == 400 and "parameters.metrics" in message:
-            return InvalidMetricError(self.network, message, **common)
+            return sdk.InvalidMetricError(self.network, message, **common)
         if response.status == 403:
-            return ApiError(
+            return sdk.ApiError(
                 self.network,
                 f"{reason or 'forbidden'}: {message}",
                 hint=(
@@ -118,17 +98,17 @@ class YouTubeClient(ApiClient):
                 **common,
             )
         if response.status == 404:
-            return ApiError(
+            return sdk.ApiError(
                 self.network,
                 f"{reason or 'notFound'}: {message}",
                 hint="Check the channel id (UC + 22 characters) in config/accounts.yml",
                 **common,
             )
-        return ApiError(self.network, f"{reason or 'error'}: {message}", **common)
+        return sdk.ApiError(self.network, f"{reason or 'error'}: {message}", **common)
 
-    def quota_error(self, message: str, **kwargs: Any) -> QuotaExceededError:
+    def quota_error(self, message: str, **kwargs: Any) -> sdk.QuotaExceededError:
         resets = next_quota_reset(dt.datetime.now(dt.UTC))
-        return QuotaExceededError(
+        return sdk.QuotaExceededError(
             self.network,
             f"daily quota exhausted ({message})",
             resets_at=resets.isoformat(),
@@ -142,7 +122,7 @@ class YouTubeClient(ApiClient):
             **kwargs,
         )
 
-    def proactive_wait(self, response: Response) -> float:
+    def proactive_wait(self, response: sdk.Response) -> float:
         """YouTube sends no usage headers to pace on, and its limit is a daily unit quota that
         waiting cannot refill: the connector keeps its calls few (1 unit each, no search.list)
         and stops cleanly on quotaExceeded instead."""
@@ -172,22 +152,22 @@ def _row_problem(row: Any, headers: list[dict[str, Any]]) -> str | None:
     return None
 
 
-class ChannelDaily(Stream[YouTubeClient]):
+class ChannelDaily(sdk.Stream[YouTubeClient]):
     """`GET /v2/reports?ids=channel==<id>&dimensions=day&metrics=...`: one record per Pacific day,
     the day's row with the column headers that name its cells. Rows stop at the last day whose
     data exists (~48 h late): the days still missing are left to the next runs' lookback."""
 
     name = "channel_daily"
-    kind = StreamKind.ACCOUNT_DAILY
+    kind = sdk.StreamKind.ACCOUNT_DAILY
     path = "{version}/reports"
     key = ("day",)
     records_path = "rows"
-    paginator = OffsetPaginator("startIndex", "maxResults", first_offset=1)
+    paginator = sdk.OffsetPaginator("startIndex", "maxResults", first_offset=1)
 
     metric_source = "channel_daily"
 
-    def requests(self) -> Iterator[Request]:
-        yield Request(
+    def requests(self) -> Iterator[sdk.Request]:
+        yield sdk.Request(
             "GET",
             self.resolved_path(),
             {
@@ -201,13 +181,13 @@ class ChannelDaily(Stream[YouTubeClient]):
             },
         )
 
-    def with_metrics(self, request: Request, names: list[str]) -> Request:
-        return Request("GET", request.url, {**request.params, "metrics": ",".join(names)})
+    def with_metrics(self, request: sdk.Request, names: list[str]) -> sdk.Request:
+        return sdk.Request("GET", request.url, {**request.params, "metrics": ",".join(names)})
 
-    def merge_parts(self, parts: list[ParseResult]) -> ParseResult:
+    def merge_parts(self, parts: list[sdk.ParseResult]) -> sdk.ParseResult:
         return merge_metric_sets(parts)
 
-    def after_collect(self, result: ParseResult) -> None:
+    def after_collect(self, result: sdk.ParseResult) -> None:
         self._warn_missing_days(result)
         self._warn_short_lookback()
 
@@ -221,7 +201,7 @@ class ChannelDaily(Stream[YouTubeClient]):
                 "config/networks.yml"
             )
 
-    def _warn_missing_days(self, result: ParseResult) -> None:
+    def _warn_missing_days(self, result: sdk.ParseResult) -> None:
         loaded = {r.record_date for r in result.records}
         missing = [d for d in self.window.days() if d not in loaded]
         if not missing:
@@ -242,22 +222,22 @@ class ChannelDaily(Stream[YouTubeClient]):
             )
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         """Read cells by their column header, never by position: the day is the DIMENSION
         named `day`, every METRIC must be a number. A page without `rows` has no data."""
-        result = ParseResult()
+        result = sdk.ParseResult()
         headers = _headers(body)
         if headers is None:
-            result.rejects.append(Reject("no 'columnHeaders' list in the report", body))
+            result.rejects.append(sdk.Reject("no 'columnHeaders' list in the report", body))
             return result
         names = [h["name"] for h in headers]
         if "day" not in names:
-            result.rejects.append(Reject("the report has no 'day' column", body))
+            result.rejects.append(sdk.Reject("the report has no 'day' column", body))
             return result
         day_at = names.index("day")
         rows = body.get("rows", [])
         if not isinstance(rows, list):
-            result.rejects.append(Reject("'rows' is not a list", body))
+            result.rejects.append(sdk.Reject("'rows' is not a list", body))
             return result
         for row in rows:
             payload = {"columnHeaders": headers, "row": row}
@@ -268,9 +248,9 @@ class ChannelDaily(Stream[YouTubeClient]):
                 except ValueError:
                     problem = f"unreadable day {row[day_at]!r}"
             if problem is not None:
-                result.rejects.append(Reject(problem, payload))
+                result.rejects.append(sdk.Reject(problem, payload))
                 continue
-            result.records.append(Record(day.isoformat(), day, payload))
+            result.records.append(sdk.Record(day.isoformat(), day, payload))
         return result
 
 
@@ -278,13 +258,13 @@ def _days(days: list[dt.date]) -> str:
     return ", ".join(d.isoformat() for d in days)
 
 
-def merge_metric_sets(results: list[ParseResult]) -> ParseResult:
+def merge_metric_sets(results: list[sdk.ParseResult]) -> sdk.ParseResult:
     """After a rejected metric split the request, each day came back in several parts with
     different columns: join them into one record per day (one `day` column, every metric)."""
     if len(results) == 1:
         return results[0]
-    merged = ParseResult()
-    by_day: dict[str, Record] = {}
+    merged = sdk.ParseResult()
+    by_day: dict[str, sdk.Record] = {}
     for result in results:
         merged.rejects.extend(result.rejects)
         for record in result.records:
@@ -301,7 +281,7 @@ def merge_metric_sets(results: list[ParseResult]) -> ParseResult:
                 if header["name"] not in seen:
                     headers.append(header)
                     row.append(cell)
-            by_day[record.key] = Record(
+            by_day[record.key] = sdk.Record(
                 record.key, record.record_date, {"columnHeaders": headers, "row": row}
             )
     merged.records.extend(sorted(by_day.values(), key=lambda r: r.record_date))
@@ -311,7 +291,7 @@ def merge_metric_sets(results: list[ParseResult]) -> ParseResult:
 # --- channel ------------------------------------------------------------------------------------
 def _count_problem(item: dict[str, Any], path: str) -> str | None:
     """Data API counts are strings of digits; an absent count (hidden, disabled) is allowed."""
-    value = dig(item, path)
+    value = sdk.dig(item, path)
     if value is None:
         return None
     if isinstance(value, bool) or not (
@@ -321,27 +301,27 @@ def _count_problem(item: dict[str, Any], path: str) -> str | None:
     return None
 
 
-class Channel(Stream[YouTubeClient]):
+class Channel(sdk.Stream[YouTubeClient]):
     """`GET /youtube/v3/channels?part=statistics,contentDetails&id=<id>`: the channel as of the
     load (subscriber count, the uploads playlist the videos stream lists)."""
 
     name = "channel"
-    kind = StreamKind.ACCOUNT_SNAPSHOT
+    kind = sdk.StreamKind.ACCOUNT_SNAPSHOT
     path = "youtube/v3/channels"
     records_path = "items"
     contract = {"id": str, "statistics": dict, "contentDetails.relatedPlaylists.uploads": str}
     counts = ("statistics.subscriberCount", "statistics.viewCount", "statistics.videoCount")
 
-    def requests(self) -> Iterator[Request]:
-        yield Request(
+    def requests(self) -> Iterator[sdk.Request]:
+        yield sdk.Request(
             "GET",
             self.client.data_url(self.path),
             {"part": "statistics,contentDetails", "id": self.ctx.account_id},
         )
 
-    def after_collect(self, result: ParseResult) -> None:
+    def after_collect(self, result: sdk.ParseResult) -> None:
         if not result.records and not result.rejects:
-            raise ApiError(
+            raise sdk.ApiError(
                 self.ctx.network,
                 f"no channel {self.ctx.account_id!r} in the Data API answer",
                 hint=(
@@ -351,32 +331,32 @@ class Channel(Stream[YouTubeClient]):
             )
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = super().parse(body, ctx)
         return _reject_bad_counts(result, cls.counts)
 
 
-def _reject_bad_counts(result: ParseResult, paths: tuple[str, ...]) -> ParseResult:
-    kept = ParseResult(rejects=list(result.rejects))
+def _reject_bad_counts(result: sdk.ParseResult, paths: tuple[str, ...]) -> sdk.ParseResult:
+    kept = sdk.ParseResult(rejects=list(result.rejects))
     for record in result.records:
         problem = next(
             (p for p in (_count_problem(record.payload, path) for path in paths) if p), None
         )
         if problem:
-            kept.rejects.append(Reject(problem, record.payload, key=record.key))
+            kept.rejects.append(sdk.Reject(problem, record.payload, key=record.key))
         else:
             kept.records.append(record)
     return kept
 
 
 # --- videos -------------------------------------------------------------------------------------
-class Videos(Stream[YouTubeClient]):
+class Videos(sdk.Stream[YouTubeClient]):
     """The channel's uploads published inside the post window, from its uploads playlist
     (`GET /youtube/v3/playlistItems?playlistId=UU...`, newest first, 1 unit a page). Paging
     stops at the first page that reaches past the window."""
 
     name = "videos"
-    kind = StreamKind.POSTS
+    kind = sdk.StreamKind.POSTS
     path = "youtube/v3/playlistItems"
     key = ("contentDetails.videoId",)
     records_path = "items"
@@ -386,20 +366,20 @@ class Videos(Stream[YouTubeClient]):
         "contentDetails.videoPublishedAt": str,
         "snippet": dict,
     }
-    paginator = TokenPaginator("nextPageToken", "pageToken")
+    paginator = sdk.TokenPaginator("nextPageToken", "pageToken")
 
     def uploads_playlist(self) -> str:
         """The playlist the channel stream found; a channel's uploads playlist is also its id
         with UC replaced by UU."""
         for record in self.parent_records():
-            uploads = dig(record.payload, "contentDetails.relatedPlaylists.uploads")
+            uploads = sdk.dig(record.payload, "contentDetails.relatedPlaylists.uploads")
             if isinstance(uploads, str) and uploads:
                 return uploads
         return "UU" + self.ctx.account_id[2:]
 
-    def requests(self) -> Iterator[Request]:
+    def requests(self) -> Iterator[sdk.Request]:
         uploads = self.uploads_playlist()
-        yield Request(
+        yield sdk.Request(
             "GET",
             self.client.data_url(self.path),
             {
@@ -410,78 +390,78 @@ class Videos(Stream[YouTubeClient]):
         )
 
     def stop_paging(self, body: Any) -> bool:
-        items = dig(body, self.records_path)
+        items = sdk.dig(body, self.records_path)
         if isinstance(items, list) and items:
             published = _published(items[-1])
-            start = day_start(self.window.start, self.ctx.settings.timezone)
+            start = sdk.day_start(self.window.start, self.ctx.settings.timezone)
             # newest first: every later page is older still
             return published is not None and published < start
         return False
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
-        items = dig(body, cls.records_path)
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
+        items = sdk.dig(body, cls.records_path)
         if not isinstance(items, list):
-            result.rejects.append(Reject("no 'items' list in the playlistItems answer", body))
+            result.rejects.append(sdk.Reject("no 'items' list in the playlistItems answer", body))
             return result
         window = ctx.posts_window
         for item in items:
-            if dig(item, "snippet.title") in UNAVAILABLE_TITLES:
+            if sdk.dig(item, "snippet.title") in UNAVAILABLE_TITLES:
                 continue  # private or deleted since upload: nothing to measure
-            violation = contract_violation(item, cls.contract)
+            violation = sdk.contract_violation(item, cls.contract)
             if violation:
-                result.rejects.append(Reject(violation, item))
+                result.rejects.append(sdk.Reject(violation, item))
                 continue
             published = _published(item)
             if published is None:
                 result.rejects.append(
-                    Reject(
+                    sdk.Reject(
                         "unreadable contentDetails.videoPublishedAt",
                         item,
                         key=item["contentDetails"]["videoId"],
                     )
                 )
                 continue
-            day = local_day(published, ctx.settings.timezone)
+            day = sdk.local_day(published, ctx.settings.timezone)
             if day in window:
-                result.records.append(Record(cls.record_key(item), day, item))
+                result.records.append(sdk.Record(cls.record_key(item), day, item))
         return result
 
 
 def _published(item: Any) -> dt.datetime | None:
-    value = dig(item, "contentDetails.videoPublishedAt")
+    value = sdk.dig(item, "contentDetails.videoPublishedAt")
     if not isinstance(value, str):
         return None
     try:
-        return parse_instant(value)
+        return sdk.parse_instant(value)
     except ValueError:
         return None
 
 
 # --- video_statistics ---------------------------------------------------------------------------
-class VideoStatistics(Stream[YouTubeClient]):
+class VideoStatistics(sdk.Stream[YouTubeClient]):
     """Lifetime statistics of every video the videos stream saw, 50 ids a call:
     `GET /youtube/v3/videos?part=statistics,snippet&id=a,b,...`. Counts are strings."""
 
     name = "video_statistics"
-    kind = StreamKind.POST_METRICS
+    kind = sdk.StreamKind.POST_METRICS
     path = "youtube/v3/videos"
     records_path = "items"
     parent = Videos
     contract = {"id": str, "statistics": dict}
 
-    def requests(self) -> Iterator[Request]:
+    def requests(self) -> Iterator[sdk.Request]:
         ids = self.parent_keys()
         for start in range(0, len(ids), IDS_PER_CALL):
             batch = ids[start : start + IDS_PER_CALL]
-            yield Request(
+            yield sdk.Request(
                 "GET",
                 self.client.data_url(self.path),
                 {"part": "statistics,snippet", "id": ",".join(batch)},
             )
 
-    def after_collect(self, result: ParseResult) -> None:
+    def after_collect(self, result: sdk.ParseResult) -> None:
         wanted = set(self.parent_keys())
         answered = {r.key for r in result.records} | {r.key for r in result.rejects if r.key}
         gone = sorted(wanted - answered)
@@ -492,15 +472,15 @@ class VideoStatistics(Stream[YouTubeClient]):
             )
 
     @classmethod
-    def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        result = ParseResult()
-        items = dig(body, cls.records_path)
+    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
+        result = sdk.ParseResult()
+        items = sdk.dig(body, cls.records_path)
         if not isinstance(items, list):
-            result.rejects.append(Reject("no 'items' list in the videos answer", body))
+            result.rejects.append(sdk.Reject("no 'items' list in the videos answer", body))
             return result
         for item in items:
             key = item.get("id") if isinstance(item, dict) else None
-            violation = contract_violation(item, cls.contract)
+            violation = sdk.contract_violation(item, cls.contract)
             if violation is None:
                 violation = next(
                     (
@@ -515,14 +495,14 @@ class VideoStatistics(Stream[YouTubeClient]):
                 )
             if violation:
                 result.rejects.append(
-                    Reject(violation, item, key=key if isinstance(key, str) else None)
+                    sdk.Reject(violation, item, key=key if isinstance(key, str) else None)
                 )
                 continue
-            result.records.append(Record(item["id"], ctx.day, item))
+            result.records.append(sdk.Record(item["id"], ctx.day, item))
         return result
 
 
-YOUTUBE_LIFECYCLE = TokenLifecycle(
+YOUTUBE_LIFECYCLE = sdk.TokenLifecycle(
     authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
     token_url="https://oauth2.googleapis.com/token",
     scopes=(
@@ -541,7 +521,7 @@ YOUTUBE_LIFECYCLE = TokenLifecycle(
 )
 
 
-NETWORK = NetworkSpec(
+NETWORK = sdk.NetworkSpec(
     name="youtube",
     title="YouTube",
     client_class=YouTubeClient,

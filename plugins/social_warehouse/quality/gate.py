@@ -24,8 +24,9 @@ from typing import Any
 
 from social_warehouse import paths
 from social_warehouse.config import load_brands
-from social_warehouse.errors import ConfigError, SocialWarehouseError
-from social_warehouse.quality.targets import DAY_SETTING, KINDS, Target, all_targets
+from social_warehouse.errors import SocialWarehouseError
+from social_warehouse.quality import settings as quality_settings
+from social_warehouse.quality.targets import DAY_SETTING, Target, all_targets
 from social_warehouse.warehouse import database
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ URL_VARIABLE = "GX_WAREHOUSE_URL"
 BATCH = "checked_day"  # whole-table batch of a query that selects the checked day itself
 ROW_COUNT = "expect_table_row_count_to_be_between"
 ROWS_FOR_DAY = "rows_for_day"  # meta key of the row-count expectation the gate keeps in each suite
-SEVERITIES = ("critical", "warning")
+SEVERITIES = quality_settings.SEVERITIES
 
 
 class QualityGateFailed(SocialWarehouseError):
@@ -183,36 +184,16 @@ def sqlalchemy_url(url: str, day: dt.date | None = None) -> str:
 
 
 def quality_config() -> dict[str, Any]:
-    import yaml
-
-    path = paths.config_dir() / "quality.yml"
-    try:
-        return yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    """config/quality.yml, validated (quality/settings.py), as a mapping."""
+    return quality_settings.load().model_dump()
 
 
 def no_rows_severities(config: dict[str, Any] | None = None) -> dict[str, str]:
     """`no_rows_for_day` of config/quality.yml: the severity of a target without rows for the
     checked day, per target kind."""
-    config = quality_config() if config is None else config
-    section = config.get("no_rows_for_day")
-    where = f"{paths.config_dir() / 'quality.yml'}: no_rows_for_day"
-    if not isinstance(section, dict):
-        raise ConfigError(f"{where} is missing: give each of {', '.join(KINDS)} a severity")
-    problems = []
-    unknown = sorted(set(section) - set(KINDS))
-    if unknown:
-        problems.append(f"unknown kind(s) {unknown} (kinds: {', '.join(KINDS)})")
-    missing = [k for k in KINDS if k not in section]
-    if missing:
-        problems.append(f"no severity for {missing}")
-    bad = {k: v for k, v in section.items() if v not in SEVERITIES}
-    if bad:
-        problems.append(f"invalid severity {bad} (use {' or '.join(SEVERITIES)})")
-    if problems:
-        raise ConfigError(f"{where}: " + "; ".join(problems))
-    return dict(section)
+    if config is None:
+        return dict(quality_settings.load().no_rows_for_day)
+    return quality_settings.validate_severities(config)
 
 
 def expectation_parameters(
@@ -220,29 +201,24 @@ def expectation_parameters(
 ) -> dict[str, Any]:
     """The suites' $PARAMETERs: the configured accounts and brands, and the tolerances of
     config/quality.yml."""
-    tolerances = quality_config() if config is None else config
-    path = paths.config_dir() / "quality.yml"
+    tolerances = quality_settings.load() if config is None else quality_settings.validate(config)
     accounts, brands = [], []
     for brand in load_brands():
         mine = [a for a in brand.accounts if networks is None or a.network in networks]
         accounts += [f"{a.network}:{a.account_id}" for a in mine]
         if mine:
             brands.append(brand.brand_id)
-    try:
-        tolerance = float(tolerances["account_post_tolerance"])
-        return {
-            "expected_accounts": sorted(accounts),
-            "expected_brands": sorted(brands),
-            "min_lifetime_change": -float(tolerances["lifetime_drop_tolerance"]),
-            "min_revision_pct": -float(tolerances["revision_drop_tolerance"]),
-            "min_volume_ratio": float(tolerances["min_volume_ratio"]),
-            "max_volume_ratio": float(tolerances["max_volume_ratio"]),
-            "min_metric_ratio": float(tolerances["min_metric_ratio"]),
-            "min_account_post_ratio": 1 - tolerance,
-            "max_account_post_ratio": 1 + tolerance,
-        }
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: missing or invalid tolerance: {exc}") from exc
+    return {
+        "expected_accounts": sorted(accounts),
+        "expected_brands": sorted(brands),
+        "min_lifetime_change": -tolerances.lifetime_drop_tolerance,
+        "min_revision_pct": -tolerances.revision_drop_tolerance,
+        "min_volume_ratio": tolerances.min_volume_ratio,
+        "max_volume_ratio": tolerances.max_volume_ratio,
+        "min_metric_ratio": tolerances.min_metric_ratio,
+        "min_account_post_ratio": 1 - tolerances.account_post_tolerance,
+        "max_account_post_ratio": 1 + tolerances.account_post_tolerance,
+    }
 
 
 def quiet_gx() -> None:

@@ -806,6 +806,65 @@ class Provider:
         return fields
 
 
+class Rfc6749Provider(Provider):
+    """A token endpoint in the RFC 6749 shape (X, LinkedIn, Google): a form with `grant_type`
+    `authorization_code` (§4.1.3) or `refresh_token` (§6), errors as {"error",
+    "error_description"} (§5.2). Each network authenticates its client its own way and words
+    its refusals its own way; the exchange itself is the same."""
+
+    # Google's refresh answer carries no refresh token: the old one stays valid
+    refresh_answer_rotates: ClassVar[bool] = True
+
+    @staticmethod
+    def error(status: int, error: str, description: str) -> SandboxResponse:
+        return SandboxResponse(status, {"error": error, "error_description": description})
+
+    def authenticate(
+        self, request: SandboxRequest, form: dict[str, str]
+    ) -> Client | SandboxResponse:
+        raise NotImplementedError
+
+    def code_refused(self, why: str | None) -> SandboxResponse:
+        raise NotImplementedError
+
+    def refresh_refused(self, why: str | None) -> SandboxResponse:
+        raise NotImplementedError
+
+    def grant_type_refused(self, grant_type: str | None) -> SandboxResponse:
+        return self.error(
+            400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported"
+        )
+
+    def token(self, request: SandboxRequest, network: Any, **_: str) -> SandboxResponse:
+        form = _form(request)
+        client = self.authenticate(request, form)
+        if isinstance(client, SandboxResponse):
+            return client
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            grant, why = self.registry.redeem(
+                self,
+                client,
+                form.get("code", ""),
+                form.get("redirect_uri", ""),
+                form.get("code_verifier"),
+                request.now,
+            )
+            if grant is None:
+                return self.code_refused(why)
+            access, refresh = self.registry.tokens_for(self, grant, client, request.now)
+            return SandboxResponse(200, self.token_fields(grant, access, refresh, request.now))
+        if grant_type == "refresh_token":
+            grant, access, refresh, why = self.registry.use_refresh(
+                self, client, form.get("refresh_token", ""), request.now
+            )
+            if access is None or grant is None:
+                return self.refresh_refused(why)
+            refresh = refresh if self.refresh_answer_rotates else None
+            return SandboxResponse(200, self.token_fields(grant, access, refresh, request.now))
+        return self.grant_type_refused(grant_type)
+
+
 # --- Meta ---------------------------------------------------------------------------------------
 META_SHORT = dt.timedelta(hours=2)
 META_LONG = dt.timedelta(seconds=5183944)
@@ -1077,7 +1136,7 @@ def expired_message(token: Token, now: dt.datetime) -> str:
 
 
 # --- X ------------------------------------------------------------------------------------------
-class XProvider(Provider):
+class XProvider(Rfc6749Provider):
     name = "x"
     routes = [
         ("GET", r"/i/oauth2/authorize/?", "authorize"),
@@ -1102,66 +1161,33 @@ class XProvider(Provider):
     def pkce_methods(self) -> tuple[str, ...]:
         return ("S256",)
 
-    @staticmethod
-    def error(status: int, error: str, description: str) -> SandboxResponse:
-        return SandboxResponse(status, {"error": error, "error_description": description})
-
     def _client(self, request: SandboxRequest) -> Client | None:
         credentials = _basic_auth(request)
         return self.registry.authenticate(*credentials, self.name) if credentials else None
 
-    def token(self, request: SandboxRequest, network: Any, **_: str) -> SandboxResponse:
+    def authenticate(
+        self, request: SandboxRequest, form: dict[str, str]
+    ) -> Client | SandboxResponse:
         client = self._client(request)
         if client is None:
             return self.error(401, "unauthorized_client", "Missing valid authorization header")
-        form = _form(request)
-        grant_type = form.get("grant_type")
-        if grant_type == "authorization_code":
-            grant, why = self.registry.redeem(
-                self,
-                client,
-                form.get("code", ""),
-                form.get("redirect_uri", ""),
-                form.get("code_verifier"),
-                request.now,
-            )
-            if grant is None:
-                descriptions = {
-                    "redirect_uri": "Value passed for the redirect uri did not match the uri of "
-                    "the authorization code.",
-                    "verifier_missing": "Missing required parameter [code_verifier].",
-                    "verifier": "Value passed for the code verifier did not match the challenge.",
-                }
-                return self.error(
-                    400,
-                    "invalid_request",
-                    descriptions.get(
-                        str(why), "Value passed for the authorization code was invalid."
-                    ),
-                )
-            access, refresh = self.registry.tokens_for(self, grant, client, request.now)
-            return SandboxResponse(200, self._answer(grant, access, refresh))
-        if grant_type == "refresh_token":
-            grant, access, refresh, _why = self.registry.use_refresh(
-                self, client, form.get("refresh_token", ""), request.now
-            )
-            if access is None or grant is None:
-                return self.error(400, "invalid_request", "Value passed for the token was invalid.")
-            return SandboxResponse(200, self._answer(grant, access, refresh))
+        return client
+
+    def code_refused(self, why: str | None) -> SandboxResponse:
+        descriptions = {
+            "redirect_uri": "Value passed for the redirect uri did not match the uri of "
+            "the authorization code.",
+            "verifier_missing": "Missing required parameter [code_verifier].",
+            "verifier": "Value passed for the code verifier did not match the challenge.",
+        }
         return self.error(
-            400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported"
+            400,
+            "invalid_request",
+            descriptions.get(str(why), "Value passed for the authorization code was invalid."),
         )
 
-    def _answer(self, grant: Grant, access: Token, refresh: Token | None) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "token_type": "bearer",
-            "expires_in": _seconds(self.access_lifetime),
-            "access_token": access.value,
-            "scope": " ".join(grant.scopes),
-        }
-        if refresh is not None:
-            body["refresh_token"] = refresh.value
-        return body
+    def refresh_refused(self, why: str | None) -> SandboxResponse:
+        return self.error(400, "invalid_request", "Value passed for the token was invalid.")
 
     def offline(self, query: dict[str, str]) -> bool:
         # X hands out a refresh token only to grants that include offline.access
@@ -1179,7 +1205,7 @@ class XProvider(Provider):
 
 
 # --- LinkedIn -----------------------------------------------------------------------------------
-class LinkedInProvider(Provider):
+class LinkedInProvider(Rfc6749Provider):
     name = "linkedin"
     routes = [
         ("GET", r"/oauth/v2/authorization/?", "authorize"),
@@ -1200,57 +1226,35 @@ class LinkedInProvider(Provider):
             hashlib.blake2b(",".join(accounts).encode(), digest_size=7).digest()
         ).decode()
 
-    @staticmethod
-    def error(status: int, error: str, description: str) -> SandboxResponse:
-        return SandboxResponse(status, {"error": error, "error_description": description})
-
     def _client(self, form: dict[str, str]) -> Client | None:
         return self.registry.authenticate(
             form.get("client_id", ""), form.get("client_secret", ""), self.name
         )
 
-    def token(self, request: SandboxRequest, network: Any, **_: str) -> SandboxResponse:
-        form = _form(request)
+    def authenticate(
+        self, request: SandboxRequest, form: dict[str, str]
+    ) -> Client | SandboxResponse:
         client = self._client(form)
         if client is None:
             return self.error(401, "invalid_client", "Client authentication failed")
-        grant_type = form.get("grant_type")
-        if grant_type == "authorization_code":
-            grant, _why = self.registry.redeem(
-                self,
-                client,
-                form.get("code", ""),
-                form.get("redirect_uri", ""),
-                form.get("code_verifier"),
-                request.now,
-            )
-            if grant is None:
-                return self.error(
-                    400,
-                    "invalid_request",
-                    "Unable to retrieve access token: appid/redirect uri/code verifier does not "
-                    "match authorization code. Or authorization code expired. Or external member "
-                    "binding exists",
-                )
-            access, refresh = self.registry.tokens_for(self, grant, client, request.now)
-            return SandboxResponse(200, self._answer(grant, access, refresh, request.now))
-        if grant_type == "refresh_token":
-            grant, access, refresh, _why = self.registry.use_refresh(
-                self, client, form.get("refresh_token", ""), request.now
-            )
-            if access is None or grant is None:
-                return self.error(
-                    400,
-                    "invalid_grant",
-                    "The provided authorization grant or refresh token is invalid, expired or "
-                    "revoked.",
-                )
-            return SandboxResponse(200, self._answer(grant, access, refresh, request.now))
+        return client
+
+    def code_refused(self, why: str | None) -> SandboxResponse:
         return self.error(
-            400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported"
+            400,
+            "invalid_request",
+            "Unable to retrieve access token: appid/redirect uri/code verifier does not match "
+            "authorization code. Or authorization code expired. Or external member binding exists",
         )
 
-    def _answer(
+    def refresh_refused(self, why: str | None) -> SandboxResponse:
+        return self.error(
+            400,
+            "invalid_grant",
+            "The provided authorization grant or refresh token is invalid, expired or revoked.",
+        )
+
+    def token_fields(
         self, grant: Grant, access: Token, refresh: Token | None, now: dt.datetime
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -1263,11 +1267,6 @@ class LinkedInProvider(Provider):
                 body["refresh_token_expires_in"] = _seconds(refresh.expires_at - now)
         body["scope"] = ",".join(grant.scopes)
         return body
-
-    def token_fields(
-        self, grant: Grant, access: Token, refresh: Token | None, now: dt.datetime
-    ) -> dict[str, Any]:
-        return self._answer(grant, access, refresh, now)
 
     def introspect(self, request: SandboxRequest, network: Any, **_: str) -> SandboxResponse:
         form = _form(request)
@@ -1302,7 +1301,7 @@ class LinkedInProvider(Provider):
 
 
 # --- Google (YouTube) ---------------------------------------------------------------------------
-class GoogleProvider(Provider):
+class GoogleProvider(Rfc6749Provider):
     name = "google"
     routes = [
         ("GET", r"/o/oauth2/v2/auth/?", "authorize"),
@@ -1322,63 +1321,37 @@ class GoogleProvider(Provider):
     def redirect_extras(self, scopes: tuple[str, ...]) -> dict[str, str]:
         return {"scope": " ".join(scopes)}
 
-    @staticmethod
-    def error(status: int, error: str, description: str) -> SandboxResponse:
-        return SandboxResponse(status, {"error": error, "error_description": description})
+    refresh_answer_rotates = False
 
-    def token(self, request: SandboxRequest, network: Any, **_: str) -> SandboxResponse:
-        form = _form(request)
+    def authenticate(
+        self, request: SandboxRequest, form: dict[str, str]
+    ) -> Client | SandboxResponse:
         if self.registry.client(form.get("client_id", ""), self.name) is None:
             return self.error(401, "invalid_client", "The OAuth client was not found.")
         client = self.registry.authenticate(
             form.get("client_id", ""), form.get("client_secret", ""), self.name
         )
-        if client is None:
-            return self.error(401, "invalid_client", "Unauthorized")
-        grant_type = form.get("grant_type")
-        if grant_type == "authorization_code":
-            grant, why = self.registry.redeem(
-                self,
-                client,
-                form.get("code", ""),
-                form.get("redirect_uri", ""),
-                form.get("code_verifier"),
-                request.now,
-            )
-            if grant is None:
-                if why == "redirect_uri":
-                    return self.error(400, "redirect_uri_mismatch", "Bad Request")
-                descriptions = {
-                    "verifier_missing": "Missing code verifier.",
-                    "verifier": "Invalid code verifier.",
-                }
-                return self.error(400, "invalid_grant", descriptions.get(str(why), "Bad Request"))
-            access, refresh = self.registry.tokens_for(self, grant, client, request.now)
-            return SandboxResponse(200, self._answer(grant, access, refresh))
-        if grant_type == "refresh_token":
-            grant, access, _refresh, why = self.registry.use_refresh(
-                self, client, form.get("refresh_token", ""), request.now
-            )
-            if access is None or grant is None:
-                return self.error(400, "invalid_grant", "Token has been expired or revoked.")
-            # Google's refresh answer carries no refresh token: the old one stays valid
-            return SandboxResponse(200, self._answer(grant, access, None))
-        return self.error(400, "unsupported_grant_type", "Invalid grant_type: " + str(grant_type))
+        return client or self.error(401, "invalid_client", "Unauthorized")
 
-    def _answer(self, grant: Grant, access: Token, refresh: Token | None) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "access_token": access.value,
-            "expires_in": _seconds(self.access_lifetime),
+    def code_refused(self, why: str | None) -> SandboxResponse:
+        if why == "redirect_uri":
+            return self.error(400, "redirect_uri_mismatch", "Bad Request")
+        descriptions = {
+            "verifier_missing": "Missing code verifier.",
+            "verifier": "Invalid code verifier.",
         }
-        if refresh is not None:
-            body["refresh_token"] = refresh.value
-        body |= {"scope": " ".join(grant.scopes), "token_type": "Bearer"}
-        return body
+        return self.error(400, "invalid_grant", descriptions.get(str(why), "Bad Request"))
+
+    def refresh_refused(self, why: str | None) -> SandboxResponse:
+        return self.error(400, "invalid_grant", "Token has been expired or revoked.")
+
+    def grant_type_refused(self, grant_type: str | None) -> SandboxResponse:
+        return self.error(400, "unsupported_grant_type", "Invalid grant_type: " + str(grant_type))
 
     def token_fields(
         self, grant: Grant, access: Token, refresh: Token | None, now: dt.datetime
     ) -> dict[str, Any]:
-        return self._answer(grant, access, refresh)
+        return super().token_fields(grant, access, refresh, now) | {"token_type": "Bearer"}
 
     def revoke(self, request: SandboxRequest, network: Any, **_: str) -> SandboxResponse:
         token = self.registry.find(_form(request).get("token", ""), self.name)
