@@ -93,6 +93,15 @@ class ParseResult:
     def drop(self, reason: str, count: int = 1) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + count
 
+    def expect(self, body: Any, path: str, kind: type, problem: str) -> Any:
+        """The value at `path` (dotted) of an answer if it is a `kind`; else None, and the
+        whole answer is kept as a reject with `problem` as its reason (nothing is lost)."""
+        value = dig(body, path)
+        if isinstance(value, kind):
+            return value
+        self.rejects.append(Reject(problem, body))
+        return None
+
 
 _TYPE_NAMES = {
     str: "string",

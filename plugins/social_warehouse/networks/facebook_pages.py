@@ -56,9 +56,8 @@ class PageInsights(sdk.Stream[FacebookPagesClient]):
     @classmethod
     def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = sdk.ParseResult()
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            result.rejects.append(sdk.Reject("no 'data' list in the insights answer", body))
+        data = result.expect(body, "data", list, "no 'data' list in the insights answer")
+        if data is None:
             return result
         for metric in data:
             violation = sdk.contract_violation(metric, cls.contract)

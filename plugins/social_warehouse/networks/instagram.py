@@ -342,9 +342,8 @@ class AccountInsights(sdk.Stream[InstagramClient]):
         day; total_value objects (no date inside) are records of `day`, the day they were asked
         for."""
         result = sdk.ParseResult()
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            result.rejects.append(sdk.Reject("no 'data' list in the insights answer", body))
+        data = result.expect(body, "data", list, "no 'data' list in the insights answer")
+        if data is None:
             return result
         for metric in data:
             violation = sdk.contract_violation(metric, cls.contract)

@@ -253,9 +253,8 @@ class TimeBoundStatistics(sdk.Stream[LinkedInClient]):
     @classmethod
     def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = sdk.ParseResult()
-        items = body.get("elements") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            result.rejects.append(sdk.Reject("no 'elements' list in the statistics answer", body))
+        items = result.expect(body, "elements", list, "no 'elements' list in the statistics answer")
+        if items is None:
             return result
         for item in items:
             problem = sdk.contract_violation(item, cls.contract) or numeric_problem(
@@ -336,9 +335,8 @@ class Posts(sdk.Stream[LinkedInClient]):
     @classmethod
     def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = sdk.ParseResult()
-        items = body.get("elements") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            result.rejects.append(sdk.Reject("no 'elements' list in the posts answer", body))
+        items = result.expect(body, "elements", list, "no 'elements' list in the posts answer")
+        if items is None:
             return result
         window = ctx.posts_window
         for item in items:
@@ -419,9 +417,8 @@ class PostStatistics(sdk.Stream[LinkedInClient]):
     @classmethod
     def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = sdk.ParseResult()
-        items = body.get("elements") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            result.rejects.append(sdk.Reject("no 'elements' list in the statistics answer", body))
+        items = result.expect(body, "elements", list, "no 'elements' list in the statistics answer")
+        if items is None:
             return result
         for item in items:
             urn = (item.get("share") or item.get("ugcPost")) if isinstance(item, dict) else None

@@ -334,11 +334,10 @@ class Videos(sdk.Stream[TikTokClient]):
     @classmethod
     def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = sdk.ParseResult()
-        items = sdk.dig(body, cls.records_path)
-        if not isinstance(items, list):
-            result.rejects.append(
-                sdk.Reject(f"no list at '{cls.records_path}' in the answer", body)
-            )
+        items = result.expect(
+            body, cls.records_path, list, f"no list at '{cls.records_path}' in the answer"
+        )
+        if items is None:
             return result
         start, end = cls.bounds(ctx)
         for item in items:

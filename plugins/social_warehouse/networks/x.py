@@ -160,9 +160,8 @@ class Users(sdk.Stream[XClient]):
     @classmethod
     def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = sdk.ParseResult()
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, dict):
-            result.rejects.append(sdk.Reject("no user object at 'data' in the answer", body))
+        data = result.expect(body, "data", dict, "no user object at 'data' in the answer")
+        if data is None:
             return result
         violation = sdk.contract_violation(data, cls.contract)
         if violation:
@@ -223,9 +222,8 @@ class Tweets(sdk.Stream[XClient]):
             return sdk.ParseResult()  # an empty timeline: meta.result_count = 0 and no data at all
         checked = dict(cls.contract) | {f"public_metrics.{c}": int for c in cls.counters}
         result = sdk.ParseResult()
-        items = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            result.rejects.append(sdk.Reject("no list at 'data' in the answer", body))
+        items = result.expect(body, "data", list, "no list at 'data' in the answer")
+        if items is None:
             return result
         for item in items:
             violation = sdk.contract_violation(item, checked) or (

@@ -401,9 +401,10 @@ class Videos(sdk.Stream[YouTubeClient]):
     @classmethod
     def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = sdk.ParseResult()
-        items = sdk.dig(body, cls.records_path)
-        if not isinstance(items, list):
-            result.rejects.append(sdk.Reject("no 'items' list in the playlistItems answer", body))
+        items = result.expect(
+            body, cls.records_path, list, "no 'items' list in the playlistItems answer"
+        )
+        if items is None:
             return result
         window = ctx.posts_window
         for item in items:
@@ -474,9 +475,8 @@ class VideoStatistics(sdk.Stream[YouTubeClient]):
     @classmethod
     def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         result = sdk.ParseResult()
-        items = sdk.dig(body, cls.records_path)
-        if not isinstance(items, list):
-            result.rejects.append(sdk.Reject("no 'items' list in the videos answer", body))
+        items = result.expect(body, cls.records_path, list, "no 'items' list in the videos answer")
+        if items is None:
             return result
         for item in items:
             key = item.get("id") if isinstance(item, dict) else None

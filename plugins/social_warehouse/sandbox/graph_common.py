@@ -14,8 +14,13 @@ from urllib.parse import urlencode
 from social_warehouse.sandbox import listing
 from social_warehouse.sandbox.base import SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import rng
-from social_warehouse.sandbox.oauth import REVOKED_MESSAGE
 from social_warehouse.timeutil import day_start
+
+# What the Graph API says for a token whose session the user ended (password change, revoke).
+REVOKED_MESSAGE = (
+    "Error validating access token: The session has been invalidated because the user changed "
+    "their password or Facebook has changed the session for security reasons."
+)
 
 SUPPORTED_VERSIONS = ("v23.0", "v24.0", "v25.0", "v26.0", "v27.0")
 MAX_IDS = 50

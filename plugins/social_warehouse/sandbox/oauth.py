@@ -48,6 +48,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from social_warehouse.sandbox.base import SandboxRequest, SandboxResponse
+from social_warehouse.sandbox.graph_common import REVOKED_MESSAGE, graph_error
 
 # Which OAuth provider serves each network: one Meta app serves Facebook Pages and Instagram.
 PROVIDER_OF = {
@@ -925,8 +926,6 @@ class MetaProvider(Provider):
         status: int = 400,
         error_type: str = "OAuthException",
     ) -> SandboxResponse:
-        from social_warehouse.sandbox.graph_common import graph_error
-
         return graph_error(request, status, code, message, subcode=subcode, error_type=error_type)
 
     def _client(self, request: SandboxRequest) -> tuple[Client | None, SandboxResponse | None]:
@@ -1121,10 +1120,6 @@ class MetaProvider(Provider):
 
 
 INVALID_MESSAGE = "Invalid OAuth access token - Cannot parse access token"
-REVOKED_MESSAGE = (
-    "Error validating access token: The session has been invalidated because the user changed "
-    "their password or Facebook has changed the session for security reasons."
-)
 
 
 def expired_message(token: Token, now: dt.datetime) -> str:
