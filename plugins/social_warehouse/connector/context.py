@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -92,6 +93,21 @@ class ParseResult:
 
     def drop(self, reason: str, count: int = 1) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + count
+
+    def valid(
+        self,
+        items: Iterable[Any],
+        contract: dict[str, Any],
+        also: Callable[[dict[str, Any]], str | None] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The items that keep `contract` (and pass `also`, a check of a valid item that names
+        its problem); each that does not is kept as a reject with the reason."""
+        for item in items:
+            problem = contract_violation(item, contract) or (also(item) if also else None)
+            if problem:
+                self.rejects.append(Reject(problem, item))
+            else:
+                yield item
 
     def expect(self, body: Any, path: str, kind: type, problem: str) -> Any:
         """The value at `path` (dotted) of an answer if it is a `kind`; else None, and the

@@ -68,6 +68,7 @@ class Stream(Generic[C]):
     contract_root: ClassVar[str] = ""
     paginator: ClassVar[Paginator] = Paginator()
     records_path: ClassVar[str] = "data"
+    records_kind: ClassVar[type] = list
     # The stream whose records this one asks about (posts -> post metrics); the core loads
     # parents first and skips a child whose parent failed.
     parent: ClassVar[type[Stream[Any]] | None] = None
@@ -168,24 +169,31 @@ class Stream(Generic[C]):
 
     @classmethod
     def parse(cls, body: Any, ctx: LoadContext) -> ParseResult:
-        """Default: a list of objects at `records_path`, each one record."""
+        """The answer's records at `records_path` (a `records_kind`) handed to parse_records; an
+        answer without them is kept whole as a reject."""
         result = ParseResult()
-        items = dig(body, cls.records_path) if cls.records_path else body
-        if not isinstance(items, list):
-            result.rejects.append(Reject(f"no list at '{cls.records_path}' in the answer", body))
-            return result
-        for item in items:
-            violation = contract_violation(item, cls.contract)
-            if violation:
-                result.rejects.append(Reject(violation, item))
-                continue
+        if not cls.records_path:
+            found = body if isinstance(body, cls.records_kind) else None
+            if found is None:
+                result.rejects.append(Reject(f"the {cls.name} answer is not a list", body))
+        else:
+            kind = "object" if cls.records_kind is dict else "list"
+            where = f"no {kind} at '{cls.records_path}' in the {cls.name} answer"
+            found = result.expect(body, cls.records_path, cls.records_kind, where)
+        if found is not None:
+            cls.parse_records(found, ctx, result)
+        return result
+
+    @classmethod
+    def parse_records(cls, items: Any, ctx: LoadContext, result: ParseResult) -> None:
+        """Default: each item that keeps the contract is one record."""
+        for item in result.valid(items, cls.contract):
             try:
                 record = Record(cls.record_key(item), cls.record_date(item, ctx), item)
             except (ValueError, TypeError, KeyError) as exc:
                 result.rejects.append(Reject(f"unreadable record: {exc}", item))
                 continue
             result.records.append(record)
-        return result
 
     def count_page_items(self, body: Any) -> int:
         items = dig(body, self.records_path) if self.records_path else body

@@ -54,16 +54,8 @@ class PageInsights(sdk.Stream[FacebookPagesClient]):
             )
 
     @classmethod
-    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
-        result = sdk.ParseResult()
-        data = result.expect(body, "data", list, "no 'data' list in the insights answer")
-        if data is None:
-            return result
-        for metric in data:
-            violation = sdk.contract_violation(metric, cls.contract)
-            if violation:
-                result.rejects.append(sdk.Reject(violation, metric))
-                continue
+    def parse_records(cls, data: Any, ctx: sdk.LoadContext, result: sdk.ParseResult) -> None:
+        for metric in result.valid(data, cls.contract):
             if metric["period"] != cls.period:
                 result.drop(
                     f"period {metric['period']!r} not asked for (period={cls.period})",
@@ -98,7 +90,6 @@ class PageInsights(sdk.Stream[FacebookPagesClient]):
                         {**head, "values": [entry]},
                     )
                 )
-        return result
 
 
 class Posts(sdk.Stream[FacebookPagesClient]):

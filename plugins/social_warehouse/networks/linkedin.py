@@ -251,21 +251,12 @@ class TimeBoundStatistics(sdk.Stream[LinkedInClient]):
         return body, days[:low]
 
     @classmethod
-    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
-        result = sdk.ParseResult()
-        items = result.expect(body, "elements", list, "no 'elements' list in the statistics answer")
-        if items is None:
-            return result
-        for item in items:
-            problem = sdk.contract_violation(item, cls.contract) or numeric_problem(
-                item, cls.stats_field
-            )
-            if problem:
-                result.rejects.append(sdk.Reject(problem, item))
-                continue
+    def parse_records(cls, items: Any, ctx: sdk.LoadContext, result: sdk.ParseResult) -> None:
+        for item in result.valid(
+            items, cls.contract, lambda item: numeric_problem(item, cls.stats_field)
+        ):
             day = ms_day(item["timeRange"]["start"])
             result.records.append(sdk.Record(day.isoformat(), day, item))
-        return result
 
 
 class ShareStatistics(TimeBoundStatistics):
@@ -333,11 +324,7 @@ class Posts(sdk.Stream[LinkedInClient]):
         }
 
     @classmethod
-    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
-        result = sdk.ParseResult()
-        items = result.expect(body, "elements", list, "no 'elements' list in the posts answer")
-        if items is None:
-            return result
+    def parse_records(cls, items: Any, ctx: sdk.LoadContext, result: sdk.ParseResult) -> None:
         window = ctx.posts_window
         for item in items:
             if isinstance(item, dict) and item.get("lifecycleState", "PUBLISHED") != "PUBLISHED":
@@ -349,7 +336,6 @@ class Posts(sdk.Stream[LinkedInClient]):
             day = ms_day(item["publishedAt"], ctx.settings.timezone)
             if day in window:
                 result.records.append(sdk.Record(item["id"], day, item))
-        return result
 
     def stop_paging(self, body: Any) -> bool:
         items = sdk.dig(body, "elements") or []
@@ -415,11 +401,7 @@ class PostStatistics(sdk.Stream[LinkedInClient]):
             )
 
     @classmethod
-    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
-        result = sdk.ParseResult()
-        items = result.expect(body, "elements", list, "no 'elements' list in the statistics answer")
-        if items is None:
-            return result
+    def parse_records(cls, items: Any, ctx: sdk.LoadContext, result: sdk.ParseResult) -> None:
         for item in items:
             urn = (item.get("share") or item.get("ugcPost")) if isinstance(item, dict) else None
             if not isinstance(urn, str):
@@ -432,7 +414,6 @@ class PostStatistics(sdk.Stream[LinkedInClient]):
                 result.rejects.append(sdk.Reject(problem, item, key=urn))
                 continue
             result.records.append(sdk.Record(urn, ctx.day, item))
-        return result
 
 
 LINKEDIN_LIFECYCLE = sdk.TokenLifecycle(

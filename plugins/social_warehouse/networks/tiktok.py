@@ -332,21 +332,11 @@ class Videos(sdk.Stream[TikTokClient]):
         return sdk.day_start(window.start, tz), sdk.day_start(window.end + dt.timedelta(days=1), tz)
 
     @classmethod
-    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
-        result = sdk.ParseResult()
-        items = result.expect(
-            body, cls.records_path, list, f"no list at '{cls.records_path}' in the answer"
-        )
-        if items is None:
-            return result
+    def parse_records(cls, items: Any, ctx: sdk.LoadContext, result: sdk.ParseResult) -> None:
         start, end = cls.bounds(ctx)
-        for item in items:
-            violation = sdk.contract_violation(item, cls.contract) or counter_violation(
-                item, VIDEO_COUNTERS
-            )
-            if violation:
-                result.rejects.append(sdk.Reject(violation, item))
-                continue
+        for item in result.valid(
+            items, cls.contract, lambda item: counter_violation(item, VIDEO_COUNTERS)
+        ):
             try:
                 published = created_at(item)
             except ValueError as exc:
@@ -355,7 +345,6 @@ class Videos(sdk.Stream[TikTokClient]):
             if start <= published < end:  # outside the post window is not a record, not bad
                 day = sdk.local_day(published, ctx.settings.timezone)
                 result.records.append(sdk.Record(item["item_id"], day, item))
-        return result
 
     def stop_paging(self, body: Any) -> bool:
         """Newest first: once a page holds a video older than the window, every later page

@@ -150,6 +150,7 @@ class Users(sdk.Stream[XClient]):
 
     name = "users"
     kind = sdk.StreamKind.ACCOUNT_SNAPSHOT
+    records_kind = dict  # GET /2/users/:id answers one user object at `data`
     path = "{version}/users/{account_id}"
     fields = ("public_metrics", "created_at", "username", "name")
     contract = {"id": str, "public_metrics": dict, "public_metrics.followers_count": int}
@@ -158,17 +159,12 @@ class Users(sdk.Stream[XClient]):
         return {"user.fields": ",".join(self.fields)}
 
     @classmethod
-    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
-        result = sdk.ParseResult()
-        data = result.expect(body, "data", dict, "no user object at 'data' in the answer")
-        if data is None:
-            return result
+    def parse_records(cls, data: Any, ctx: sdk.LoadContext, result: sdk.ParseResult) -> None:
         violation = sdk.contract_violation(data, cls.contract)
         if violation:
             result.rejects.append(sdk.Reject(violation, data))
         else:
             result.records.append(sdk.Record(cls.record_key(data), ctx.day, data))
-        return result
 
 
 def metric_problem(item: dict[str, Any]) -> str | None:
@@ -220,11 +216,11 @@ class Tweets(sdk.Stream[XClient]):
     def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
         if isinstance(body, dict) and "data" not in body and isinstance(body.get("meta"), dict):
             return sdk.ParseResult()  # an empty timeline: meta.result_count = 0 and no data at all
+        return super().parse(body, ctx)
+
+    @classmethod
+    def parse_records(cls, items: Any, ctx: sdk.LoadContext, result: sdk.ParseResult) -> None:
         checked = dict(cls.contract) | {f"public_metrics.{c}": int for c in cls.counters}
-        result = sdk.ParseResult()
-        items = result.expect(body, "data", list, "no list at 'data' in the answer")
-        if items is None:
-            return result
         for item in items:
             violation = sdk.contract_violation(item, checked) or (
                 metric_problem(item) if isinstance(item, dict) else None
@@ -237,7 +233,6 @@ class Tweets(sdk.Stream[XClient]):
                 result.records.append(sdk.Record(item["id"], cls.record_date(item, ctx), item))
             except ValueError as exc:
                 result.rejects.append(sdk.Reject(f"unreadable record: {exc}", item, key=item["id"]))
-        return result
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -399,13 +399,7 @@ class Videos(sdk.Stream[YouTubeClient]):
         return False
 
     @classmethod
-    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
-        result = sdk.ParseResult()
-        items = result.expect(
-            body, cls.records_path, list, "no 'items' list in the playlistItems answer"
-        )
-        if items is None:
-            return result
+    def parse_records(cls, items: Any, ctx: sdk.LoadContext, result: sdk.ParseResult) -> None:
         window = ctx.posts_window
         for item in items:
             if sdk.dig(item, "snippet.title") in UNAVAILABLE_TITLES:
@@ -427,7 +421,6 @@ class Videos(sdk.Stream[YouTubeClient]):
             day = sdk.local_day(published, ctx.settings.timezone)
             if day in window:
                 result.records.append(sdk.Record(cls.record_key(item), day, item))
-        return result
 
 
 def _published(item: Any) -> dt.datetime | None:
@@ -473,11 +466,7 @@ class VideoStatistics(sdk.Stream[YouTubeClient]):
             )
 
     @classmethod
-    def parse(cls, body: Any, ctx: sdk.LoadContext) -> sdk.ParseResult:
-        result = sdk.ParseResult()
-        items = result.expect(body, cls.records_path, list, "no 'items' list in the videos answer")
-        if items is None:
-            return result
+    def parse_records(cls, items: Any, ctx: sdk.LoadContext, result: sdk.ParseResult) -> None:
         for item in items:
             key = item.get("id") if isinstance(item, dict) else None
             violation = sdk.contract_violation(item, cls.contract)
@@ -499,7 +488,6 @@ class VideoStatistics(sdk.Stream[YouTubeClient]):
                 )
                 continue
             result.records.append(sdk.Record(item["id"], ctx.day, item))
-        return result
 
 
 YOUTUBE_LIFECYCLE = sdk.TokenLifecycle(

@@ -187,6 +187,12 @@ class RateWindow:
 Route = tuple[str, str, str]  # (method, path regex, handler method name)
 
 
+def lifetime_of(*metrics: str) -> Callable[[Post, dt.datetime], dict[str, int]]:
+    """A post's unified lifetime metrics `metrics` as of a time: what truth_record reports for
+    a network whose posts carry exactly those."""
+    return lambda post, at: {k: v for k, v in post.lifetime(at).items() if k in metrics}
+
+
 class SandboxNetwork(ABC):
     """Base for one network's fake API. Subclasses declare routes and render errors."""
 

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from social_warehouse.sandbox import graph_common as g
-from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
+from social_warehouse.sandbox.base import SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import Post
 from social_warehouse.timeutil import day_start
 
@@ -71,7 +71,7 @@ PERIOD_TITLES = {"day": "", "week": "Weekly", "days_28": "28 Days"}
 STOCK_METRICS = {"page_follows"}
 
 
-class FacebookPagesSandbox(SandboxNetwork):
+class FacebookPagesSandbox(g.GraphSandbox):
     name = "facebook_pages"
     tz = "America/Los_Angeles"
     model_options = {
@@ -96,38 +96,8 @@ class FacebookPagesSandbox(SandboxNetwork):
     ]
 
     # --- plumbing ------------------------------------------------------------------------
-    def token(self, request: SandboxRequest) -> str:
-        return request.query.get("access_token") or super().token(request)
-
     def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
         return g.standard_error(kind, request, self._account_of(request), **params)
-
-    def decorate(
-        self, request: SandboxRequest, response: SandboxResponse, usage: int, reset: float
-    ) -> None:
-        percent = round(100 * usage / max(self.rate.limit, 1))
-        response.headers.update(g.usage_headers(self._account_of(request), percent))
-
-    def accounts_of(self, request: SandboxRequest) -> set[str]:
-        parts = request.path.strip("/").split("/")
-        ids = [parts[1]] if len(parts) > 1 else request.query.get("ids", "").split(",")
-        return {i.split("_")[0] for i in ids if i and i.split("_")[0].isdigit()}
-
-    def me(self, request: SandboxRequest, version: str) -> SandboxResponse:
-        return self._check(request, version) or g.me(request)
-
-    def me_accounts(self, request: SandboxRequest, version: str) -> SandboxResponse:
-        return self._check(request, version) or g.me_accounts(self, request)
-
-    @staticmethod
-    def _account_of(request: SandboxRequest) -> str:
-        parts = request.path.strip("/").split("/")
-        return parts[1].split("_")[0] if len(parts) > 1 else "app"
-
-    def _check(self, request: SandboxRequest, version: str) -> SandboxResponse | None:
-        if version not in g.SUPPORTED_VERSIONS:
-            return self.error("version", request)
-        return None
 
     def _invalid_metrics(
         self, request: SandboxRequest, metrics: list[str], known: dict[str, Any]
@@ -418,15 +388,9 @@ class FacebookPagesSandbox(SandboxNetwork):
 
     def batch(self, request: SandboxRequest, version: str) -> SandboxResponse:
         """`GET /vXX.0/?ids=a,b&fields=...`: several objects in one call, keyed by id."""
-        if (bad := self._check(request, version)) is not None:
-            return bad
-        ids = [i for i in request.query.get("ids", "").split(",") if i]
-        if not ids:
-            return self.error("bad_request", request, message="Must specify ids")
-        if len(ids) > g.MAX_IDS:
-            return self.error(
-                "bad_request", request, message=f"Too many IDs. Maximum: {g.MAX_IDS}."
-            )
+        ids = self.batch_ids(request, version)
+        if isinstance(ids, SandboxResponse):
+            return ids
         fields = g.split_fields(request.query.get("fields", "id"))
         if (bad := self._insights_fields(request, fields)) is not None:
             return bad
@@ -437,11 +401,6 @@ class FacebookPagesSandbox(SandboxNetwork):
                 return self.error("not_found", request, object_id=object_id)
             out[object_id] = self._render_post(post, fields, request)
         return SandboxResponse(200, out)
-
-    def corrupt(self, body: Any, params: dict[str, Any]) -> Any:
-        if g.corrupt_ids_batch(body, params):
-            return body
-        return super().corrupt(body, params)
 
     # --- ground truth --------------------------------------------------------------------------
     def truth(

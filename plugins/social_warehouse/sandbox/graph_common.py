@@ -8,11 +8,11 @@ import datetime as dt
 import json
 import math
 import re
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from social_warehouse.sandbox import listing
-from social_warehouse.sandbox.base import SandboxRequest, SandboxResponse
+from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import rng
 from social_warehouse.timeutil import day_start
 
@@ -357,3 +357,62 @@ def me_accounts(network: Any, request: SandboxRequest) -> SandboxResponse:
         item["id"] = page
         items.append(item)
     return SandboxResponse(200, cursor_page(request, network.name, items))
+
+
+class GraphSandbox(SandboxNetwork):
+    """What the Facebook Pages and Instagram sandboxes share as Graph API hosts: the token in
+    the query, the version check, /me and /me/accounts, the usage headers and corrupted
+    `?ids=` batches."""
+
+    usage_kind: ClassVar[str] = "pages"
+
+    def token(self, request: SandboxRequest) -> str:
+        return request.query.get("access_token") or super().token(request)
+
+    def account_from(self, object_id: str) -> str:
+        """The account an object id belongs to (a Page post id is `<page>_<post>`)."""
+        return object_id.split("_")[0]
+
+    def _account_of(self, request: SandboxRequest) -> str:
+        parts = request.path.strip("/").split("/")
+        return self.account_from(parts[1]) if len(parts) > 1 else "app"
+
+    def accounts_of(self, request: SandboxRequest) -> set[str]:
+        parts = request.path.strip("/").split("/")
+        ids = [parts[1]] if len(parts) > 1 else request.query.get("ids", "").split(",")
+        return {self.account_from(i) for i in ids if i and self.account_from(i).isdigit()}
+
+    def me(self, request: SandboxRequest, version: str) -> SandboxResponse:
+        return self._check(request, version) or me(request)
+
+    def me_accounts(self, request: SandboxRequest, version: str) -> SandboxResponse:
+        return self._check(request, version) or me_accounts(self, request)
+
+    def _check(self, request: SandboxRequest, version: str) -> SandboxResponse | None:
+        if version not in SUPPORTED_VERSIONS:
+            return self.error("version", request)
+        return None
+
+    def decorate(
+        self, request: SandboxRequest, response: SandboxResponse, usage: int, reset: float
+    ) -> None:
+        percent = round(100 * usage / max(self.rate.limit, 1))
+        response.headers.update(
+            usage_headers(self._account_of(request), percent, kind=self.usage_kind)
+        )
+
+    def batch_ids(self, request: SandboxRequest, version: str) -> list[str] | SandboxResponse:
+        """The ids of a `GET /vXX.0/?ids=a,b` batch, or the Graph API's refusal of it."""
+        if (bad := self._check(request, version)) is not None:
+            return bad
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if not ids:
+            return self.error("bad_request", request, message="Must specify ids")
+        if len(ids) > MAX_IDS:
+            return self.error("bad_request", request, message=f"Too many IDs. Maximum: {MAX_IDS}.")
+        return ids
+
+    def corrupt(self, body: Any, params: dict[str, Any]) -> Any:
+        if corrupt_ids_batch(body, params):
+            return body
+        return super().corrupt(body, params)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from social_warehouse.sandbox import graph_common as g
-from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
+from social_warehouse.sandbox.base import SandboxRequest, SandboxResponse
 from social_warehouse.sandbox.model import Post, unit
 from social_warehouse.timeutil import day_start, local_day
 
@@ -113,8 +113,9 @@ def _plural(names: list[str]) -> str:
     return f"metric{'s' if len(names) > 1 else ''} ({', '.join(names)})"
 
 
-class InstagramSandbox(SandboxNetwork):
+class InstagramSandbox(g.GraphSandbox):
     name = "instagram"
+    usage_kind = "instagram"
     tz = "America/Los_Angeles"  # Meta reports Instagram days in Pacific time, like Pages
     lag_hours = 0  # a day is served right after it closes, then revised for 48 h
     model_options = {
@@ -133,31 +134,17 @@ class InstagramSandbox(SandboxNetwork):
     ]
 
     # --- plumbing ------------------------------------------------------------------------
-    def token(self, request: SandboxRequest) -> str:
-        return request.query.get("access_token") or super().token(request)
-
     @staticmethod
     def is_media_id(object_id: str) -> bool:
         return len(object_id) > 20
 
-    def _account_from(self, object_id: str) -> str:
+    def account_from(self, object_id: str) -> str:
         return object_id[:-MEDIA_SUFFIX] if self.is_media_id(object_id) else object_id
-
-    def accounts_of(self, request: SandboxRequest) -> set[str]:
-        parts = request.path.strip("/").split("/")
-        ids = [parts[1]] if len(parts) > 1 else request.query.get("ids", "").split(",")
-        return {self._account_from(i) for i in ids if i.isdigit()}
-
-    def me(self, request: SandboxRequest, version: str) -> SandboxResponse:
-        return self._check(request, version) or g.me(request)
-
-    def me_accounts(self, request: SandboxRequest, version: str) -> SandboxResponse:
-        return self._check(request, version) or g.me_accounts(self, request)
 
     def _account_of(self, request: SandboxRequest) -> str:
         parts = request.path.strip("/").split("/")
         first = parts[1] if len(parts) > 1 else request.query.get("ids", "").split(",")[0]
-        return self._account_from(first) if first else "app"
+        return self.account_from(first) if first else "app"
 
     def error(self, kind: str, request: SandboxRequest, **params: Any) -> SandboxResponse:
         account = self._account_of(request)
@@ -187,19 +174,6 @@ class InstagramSandbox(SandboxNetwork):
             )
             return response
         return g.standard_error(kind, request, account, **params)
-
-    def decorate(
-        self, request: SandboxRequest, response: SandboxResponse, usage: int, reset: float
-    ) -> None:
-        percent = round(100 * usage / max(self.rate.limit, 1))
-        response.headers.update(
-            g.usage_headers(self._account_of(request), percent, kind="instagram")
-        )
-
-    def _check(self, request: SandboxRequest, version: str) -> SandboxResponse | None:
-        if version not in g.SUPPORTED_VERSIONS:
-            return self.error("version", request)
-        return None
 
     def _retired(self, request: SandboxRequest) -> set[str]:
         retired = set(RETIRED)
@@ -235,7 +209,7 @@ class InstagramSandbox(SandboxNetwork):
     def _post(self, media_id: str, now: dt.datetime) -> Post | None:
         if not self.is_media_id(media_id):
             return None
-        account = self._account_from(media_id)
+        account = self.account_from(media_id)
         post = self.model(account).post_by_index(int(media_id[-MEDIA_SUFFIX:]))
         if post is None or post.post_id != media_id or post.published_at > now:
             return None
@@ -491,15 +465,9 @@ class InstagramSandbox(SandboxNetwork):
     def batch(self, request: SandboxRequest, version: str) -> SandboxResponse:
         """`GET /vXX.0/?ids=a,b&fields=...`: several objects in one call, keyed by id. One media
         that cannot answer a requested metric fails the whole call."""
-        if (bad := self._check(request, version)) is not None:
-            return bad
-        ids = [i for i in request.query.get("ids", "").split(",") if i]
-        if not ids:
-            return self.error("bad_request", request, message="Must specify ids")
-        if len(ids) > g.MAX_IDS:
-            return self.error(
-                "bad_request", request, message=f"Too many IDs. Maximum: {g.MAX_IDS}."
-            )
+        ids = self.batch_ids(request, version)
+        if isinstance(ids, SandboxResponse):
+            return ids
         fields = g.split_fields(request.query.get("fields", "id"))
         posts: dict[str, Post] = {}
         for object_id in ids:
@@ -520,11 +488,6 @@ class InstagramSandbox(SandboxNetwork):
             for object_id in ids
         }
         return SandboxResponse(200, out)
-
-    def corrupt(self, body: Any, params: dict[str, Any]) -> Any:
-        if g.corrupt_ids_batch(body, params):
-            return body
-        return super().corrupt(body, params)
 
     # --- ground truth ----------------------------------------------------------------------------
     def truth(

@@ -24,7 +24,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from social_warehouse.sandbox import listing
-from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
+from social_warehouse.sandbox.base import (
+    SandboxNetwork,
+    SandboxRequest,
+    SandboxResponse,
+    lifetime_of,
+)
 from social_warehouse.sandbox.model import Post, unit
 from social_warehouse.timeutil import day_start
 
@@ -379,7 +384,8 @@ class LinkedInSandbox(SandboxNetwork):
             {"paging": {"count": 10, "start": 0, "links": []}, "elements": elements},
         )
 
-    def share_stats(self, request: SandboxRequest) -> SandboxResponse:
+    def _statistics_org(self, request: SandboxRequest) -> str | SandboxResponse:
+        """The organization of a `q=organizationalEntity` statistics finder, or its refusal."""
         org_id = self._org_of(request.query.get("organizationalEntity"))
         if request.query.get("q") != "organizationalEntity" or org_id is None:
             return self.error(
@@ -387,6 +393,12 @@ class LinkedInSandbox(SandboxNetwork):
                 request,
                 message="q=organizationalEntity and an organizationalEntity URN are required",
             )
+        return org_id
+
+    def share_stats(self, request: SandboxRequest) -> SandboxResponse:
+        org_id = self._statistics_org(request)
+        if isinstance(org_id, SandboxResponse):
+            return org_id
         try:
             shares = parse_list(request.query.get("shares"))
             ugc_posts = parse_list(request.query.get("ugcPosts"))
@@ -473,13 +485,9 @@ class LinkedInSandbox(SandboxNetwork):
         return {"organicFollowerGain": total - paid, "paidFollowerGain": paid}
 
     def follower_stats(self, request: SandboxRequest) -> SandboxResponse:
-        org_id = self._org_of(request.query.get("organizationalEntity"))
-        if request.query.get("q") != "organizationalEntity" or org_id is None:
-            return self.error(
-                "bad_request",
-                request,
-                message="q=organizationalEntity and an organizationalEntity URN are required",
-            )
+        org_id = self._statistics_org(request)
+        if isinstance(org_id, SandboxResponse):
+            return org_id
         days, problem = self._days(request)
         if problem is not None:
             return problem
@@ -646,18 +654,8 @@ class LinkedInSandbox(SandboxNetwork):
                     "followers": followers,
                 },
             }
-        return self.truth_record(
-            account_id,
-            day,
-            as_of,
-            post_days,
-            account,
-            lambda post, at: {
-                k: v
-                for k, v in post.lifetime(at).items()
-                if k in ("impressions", "reach", "likes", "comments", "shares", "clicks")
-            },
-        )
+        lifetime = lifetime_of("impressions", "reach", "likes", "comments", "shares", "clicks")
+        return self.truth_record(account_id, day, as_of, post_days, account, lifetime)
 
 
 SANDBOX = LinkedInSandbox

@@ -15,7 +15,12 @@ import threading
 from typing import Any
 
 from social_warehouse.sandbox import listing
-from social_warehouse.sandbox.base import SandboxNetwork, SandboxRequest, SandboxResponse
+from social_warehouse.sandbox.base import (
+    SandboxNetwork,
+    SandboxRequest,
+    SandboxResponse,
+    lifetime_of,
+)
 from social_warehouse.sandbox.model import EPOCH, AccountModel, Post, rng
 from social_warehouse.timeutil import day_start, local_day
 
@@ -629,18 +634,8 @@ class YouTubeSandbox(SandboxNetwork):
                     }
                 )
             account = {"native": native, "unified": unified}
-        return self.truth_record(
-            account_id,
-            day,
-            as_of,
-            post_days,
-            account,
-            lambda post, at: {
-                k: v
-                for k, v in post.lifetime(at).items()
-                if k in ("likes", "comments", "video_views")
-            },
-        )
+        lifetime = lifetime_of("likes", "comments", "video_views")
+        return self.truth_record(account_id, day, as_of, post_days, account, lifetime)
 
 
 def etag(*parts: object) -> str:
