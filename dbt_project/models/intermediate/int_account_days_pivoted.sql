@@ -18,9 +18,7 @@ with
 metrics as (
 
     select * from {{ ref('int_account_metrics_deduplicated') }}
-    {% if is_incremental() -%}
-    where metric_date >= {{ incremental_cutoff('metric_date') }}
-    {%- endif %}
+    {{ incremental_where('metric_date') }}
 
 ),
 

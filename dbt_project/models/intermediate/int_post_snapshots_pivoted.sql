@@ -16,9 +16,7 @@ with
 metrics as (
 
     select * from {{ ref('int_post_metrics_unioned') }}
-    {% if is_incremental() -%}
-    where snapshot_date >= {{ incremental_cutoff('snapshot_date') }}
-    {%- endif %}
+    {{ incremental_where('snapshot_date') }}
 
 ),
 

@@ -18,9 +18,7 @@ with
 account_metrics as (
 
     select * from {{ ref('int_account_metrics_deduplicated') }}
-    {% if is_incremental() -%}
-    where metric_date >= {{ incremental_cutoff('reference_date') }}
-    {%- endif %}
+    {{ incremental_where('metric_date', 'reference_date') }}
 
 ),
 
