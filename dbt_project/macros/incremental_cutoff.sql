@@ -8,3 +8,12 @@
         from {{ this }}
     )
 {%- endmacro %}
+
+{#- The filter of an incremental model's input: `where <column> >= incremental_cutoff(...)` in an
+    incremental run (the cutoff read from `this_column` of the model, by default `column`),
+    nothing in a full build. -#}
+{% macro incremental_where(column, this_column=none, extra_days=0) -%}
+    {%- if is_incremental() -%}
+        where {{ column }} >= {{ incremental_cutoff(this_column or column, extra_days) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -14,3 +14,15 @@
         and interval '{{ days }} days' preceding
     )
 {%- endmacro %}
+
+{#- Day-over-day and week-over-week change of `column`, absolute and as a fraction of the earlier
+    value (null when that is 0 or missing): `<column>_change_dod`, `_dod_pct`, `_wow`, `_wow_pct`.
+    Needs the window `by_account` (value_days_before). -#}
+{% macro change_columns(column) -%}
+    {%- for suffix, days in [('dod', 1), ('wow', 7)] %}
+        {%- set earlier = value_days_before(column, days) %}
+        {{ column }} - {{ earlier }} as {{ column }}_change_{{ suffix }},
+        {{ safe_divide(column ~ ' - ' ~ earlier, earlier, 4) }} as {{ column }}_change_{{ suffix }}_pct
+        {%- if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -14,18 +14,14 @@ with
 post_days as (
 
     select * from {{ ref('int_post_days_differenced') }}
-    {% if is_incremental() -%}
-    where metric_date >= {{ incremental_cutoff('metric_date') }}
-    {%- endif %}
+    {{ incremental_where('metric_date') }}
 
 ),
 
 posts as (
 
     select * from {{ ref('int_posts_deduplicated') }}
-    {% if is_incremental() -%}
-    where published_date >= {{ incremental_cutoff('metric_date') }}
-    {%- endif %}
+    {{ incremental_where('published_date', 'metric_date') }}
 
 ),
 

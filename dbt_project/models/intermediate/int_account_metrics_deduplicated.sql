@@ -18,9 +18,7 @@ with
 observations as (
 
     select * from {{ ref('int_account_metrics_unioned') }}
-    {% if is_incremental() -%}
-    where metric_date >= {{ incremental_cutoff('metric_date') }}
-    {%- endif %}
+    {{ incremental_where('metric_date') }}
 
 ),
 

@@ -17,10 +17,8 @@ with
 snapshots as (
 
     select * from {{ ref('int_post_snapshots_pivoted') }}
-    {% if is_incremental() -%}
     {#- the previous snapshot of the first rebuilt day is one day older -#}
-    where snapshot_date >= {{ incremental_cutoff('metric_date', 1) }}
-    {%- endif %}
+    {{ incremental_where('snapshot_date', 'metric_date', extra_days=1) }}
 
 ),
 
@@ -74,9 +72,7 @@ final as (
     inner join posts
         on with_previous.network = posts.network
         and with_previous.post_id = posts.post_id
-    {% if is_incremental() -%}
-    where with_previous.snapshot_date >= {{ incremental_cutoff('metric_date') }}
-    {%- endif %}
+    {{ incremental_where('with_previous.snapshot_date', 'metric_date') }}
 
 )
 

@@ -15,9 +15,7 @@ with
 observations as (
 
     select * from {{ ref('int_posts_unioned') }}
-    {% if is_incremental() -%}
-    where load_date >= {{ incremental_cutoff('last_seen_date') }}
-    {%- endif %}
+    {{ incremental_where('load_date', 'last_seen_date') }}
 
 ),
 

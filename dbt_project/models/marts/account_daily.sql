@@ -19,18 +19,14 @@ with
 native as (
 
     select * from {{ ref('int_account_days_pivoted') }}
-    {% if is_incremental() -%}
-    where metric_date >= {{ incremental_cutoff('metric_date') }}
-    {%- endif %}
+    {{ incremental_where('metric_date') }}
 
 ),
 
 from_posts as (
 
     select * from {{ ref('int_account_days_from_posts') }}
-    {% if is_incremental() -%}
-    where metric_date >= {{ incremental_cutoff('metric_date') }}
-    {%- endif %}
+    {{ incremental_where('metric_date') }}
 
 ),
 

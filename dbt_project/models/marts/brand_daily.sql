@@ -12,9 +12,7 @@ with
 account_days as (
 
     select * from {{ ref('account_daily') }}
-    {% if is_incremental() -%}
-    where metric_date >= {{ incremental_cutoff('metric_date') }}
-    {%- endif %}
+    {{ incremental_where('metric_date') }}
 
 ),
 

@@ -18,9 +18,7 @@ with
 account_metrics as (
 
     select * from {{ ref('int_account_metrics_deduplicated') }}
-    {% if is_incremental() -%}
-    where metric_date >= {{ incremental_cutoff('reference_date') }}
-    {%- endif %}
+    {{ incremental_where('metric_date', 'reference_date') }}
 
 ),
 
@@ -57,7 +55,6 @@ account_revisions as (
         account_metrics.metric_date::text as subject_id,
         account_metrics.metric_date as reference_date,
         account_metrics.metric_name,
-        registry.unified_metric,
         account_metrics.first_metric_value as first_value,
         account_metrics.first_load_date as first_reported_on,
         account_metrics.metric_value as settled_value,
@@ -66,9 +63,6 @@ account_revisions as (
         account_metrics.observations
 
     from account_metrics
-    left join registry
-        on account_metrics.network = registry.network
-        and account_metrics.metric_name = registry.source_metric
 
 ),
 
@@ -126,7 +120,6 @@ post_revisions as (
         post_settled.post_id as subject_id,
         post_settled.first_snapshot as reference_date,
         post_settled.metric_name,
-        registry.unified_metric,
         post_settled.first_value,
         post_settled.first_snapshot as first_reported_on,
         post_settled.last_value as settled_value,
@@ -135,9 +128,6 @@ post_revisions as (
         post_settled.observations
 
     from post_settled
-    left join registry
-        on post_settled.network = registry.network
-        and post_settled.metric_name = registry.source_metric
 
 ),
 
@@ -146,6 +136,31 @@ unioned as (
     select * from account_revisions
     union all
     select * from post_revisions
+
+),
+
+labelled as (
+
+    {#- the unified metric a native metric feeds, whatever its entity: a label only -#}
+    select
+        unioned.entity,
+        unioned.network,
+        unioned.account_id,
+        unioned.subject_id,
+        unioned.reference_date,
+        unioned.metric_name,
+        registry.unified_metric,
+        unioned.first_value,
+        unioned.first_reported_on,
+        unioned.settled_value,
+        unioned.settled_on,
+        unioned.last_load_date,
+        unioned.observations
+
+    from unioned
+    left join registry
+        on unioned.network = registry.network
+        and unioned.metric_name = registry.source_metric
 
 ),
 
@@ -158,7 +173,7 @@ final as (
         (settled_value is distinct from first_value) as was_revised,
         (settled_on < last_load_date) as is_settled
 
-    from unioned
+    from labelled
 
 )
 

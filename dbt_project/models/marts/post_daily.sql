@@ -16,9 +16,7 @@ with
 post_days as (
 
     select * from {{ ref('int_post_days_differenced') }}
-    {% if is_incremental() -%}
-    where metric_date >= {{ incremental_cutoff('metric_date') }}
-    {%- endif %}
+    {{ incremental_where('metric_date') }}
 
 ),
 

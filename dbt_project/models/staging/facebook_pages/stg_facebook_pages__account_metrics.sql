@@ -6,22 +6,21 @@ source as (
 
 ),
 
-renamed as (
+insight_metrics as (
 
     select
-        'facebook_pages'::text as network,
-        account_id,
-        record_date as metric_date,
-        payload ->> 'name' as metric_name,
-        {{ metric_value("payload -> 'values' -> 0 -> 'value'") }} as metric_value,
-        load_date,
-        load_id,
-        extracted_at
+        {{ account_metric_row('source', "source.payload ->> 'name'", "source.payload -> 'values' -> 0 -> 'value'") }}
 
     from source
     -- the connector keeps only the period it asked for; older loads may hold other periods
-    where payload ->> 'period' = 'day'
+    where source.payload ->> 'period' = 'day'
+
+),
+
+final as (
+
+    {{ network_contract_rows('facebook_pages', 'account_metrics', ['insight_metrics']) }}
 
 )
 
-select * from renamed
+select * from final

@@ -18,13 +18,7 @@ posts as (
 insight_metrics as (
 
     select
-        insights.account_id,
-        insights.record_key as post_id,
-        insights.load_date as snapshot_date,
-        metric.value ->> 'name' as metric_name,
-        {{ metric_value("metric.value -> 'values' -> 0 -> 'value'") }} as metric_value,
-        insights.load_id,
-        insights.extracted_at
+        {{ post_metric_row('insights', "metric.value ->> 'name'", "metric.value -> 'values' -> 0 -> 'value'") }}
 
     from insights
     cross join lateral jsonb_array_elements(insights.payload -> 'insights' -> 'data') as metric (value)
@@ -51,27 +45,9 @@ object_counts as (
 
 ),
 
-unioned as (
-
-    select * from insight_metrics
-    union all
-    select * from object_counts
-
-),
-
 final as (
 
-    select
-        'facebook_pages'::text as network,
-        account_id,
-        post_id,
-        snapshot_date,
-        metric_name,
-        metric_value,
-        load_id,
-        extracted_at
-
-    from unioned
+    {{ network_contract_rows('facebook_pages', 'post_metrics', ['insight_metrics', 'object_counts']) }}
 
 )
 

@@ -9,7 +9,6 @@ source as (
 renamed as (
 
     select
-        'facebook_pages'::text as network,
         account_id,
         payload ->> 'id' as post_id,
         (payload ->> 'created_time')::timestamptz as published_at,
@@ -28,6 +27,12 @@ renamed as (
 
     from source
 
+),
+
+final as (
+
+    {{ network_contract_rows('facebook_pages', 'posts', ['renamed']) }}
+
 )
 
-select * from renamed
+select * from final

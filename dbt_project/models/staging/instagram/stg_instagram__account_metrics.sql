@@ -19,13 +19,11 @@ account as (
 insight_metrics as (
 
     select
-        account_id,
-        record_date as metric_date,
-        payload ->> 'name' as metric_name,
-        {{ metric_value("coalesce(payload -> 'total_value' -> 'value', payload -> 'values' -> 0 -> 'value')") }} as metric_value,
-        load_date,
-        load_id,
-        extracted_at
+        {{ account_metric_row(
+            'insights',
+            "insights.payload ->> 'name'",
+            "coalesce(insights.payload -> 'total_value' -> 'value', insights.payload -> 'values' -> 0 -> 'value')",
+        ) }}
 
     from insights
 
@@ -34,39 +32,15 @@ insight_metrics as (
 snapshot_metrics as (
 
     select
-        account_id,
-        record_date as metric_date,
-        'followers_count'::text as metric_name,
-        {{ metric_value("payload -> 'followers_count'") }} as metric_value,
-        load_date,
-        load_id,
-        extracted_at
+        {{ account_metric_row('account', "'followers_count'::text", "account.payload -> 'followers_count'") }}
 
     from account
 
 ),
 
-unioned as (
-
-    select * from insight_metrics
-    union all
-    select * from snapshot_metrics
-
-),
-
 final as (
 
-    select
-        'instagram'::text as network,
-        account_id,
-        metric_date,
-        metric_name,
-        metric_value,
-        load_date,
-        load_id,
-        extracted_at
-
-    from unioned
+    {{ network_contract_rows('instagram', 'account_metrics', ['insight_metrics', 'snapshot_metrics']) }}
 
 )
 

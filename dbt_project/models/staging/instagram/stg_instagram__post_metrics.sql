@@ -19,58 +19,33 @@ media as (
 insight_metrics as (
 
     select
-        insights.account_id,
-        insights.record_key as post_id,
-        insights.load_date as snapshot_date,
-        metric.value ->> 'name' as metric_name,
-        {{ metric_value("coalesce(metric.value -> 'values' -> 0 -> 'value', metric.value -> 'total_value' -> 'value')") }} as metric_value,
-        insights.load_id,
-        insights.extracted_at
+        {{ post_metric_row(
+            'insights',
+            "metric.value ->> 'name'",
+            "coalesce(metric.value -> 'values' -> 0 -> 'value', metric.value -> 'total_value' -> 'value')",
+        ) }}
 
     from insights
     cross join lateral jsonb_array_elements(insights.payload -> 'insights' -> 'data') as metric (value)
 
 ),
 
-media_counts as (
-
-    select
-        account_id,
-        record_key as post_id,
-        load_date as snapshot_date,
-        {{ metric_value("payload -> 'like_count'") }} as like_count,
-        {{ metric_value("payload -> 'comments_count'") }} as comments_count,
-        load_id,
-        extracted_at
-
-    from media
-
-),
-
 object_counts as (
 
     select
-        media_counts.account_id,
-        media_counts.post_id,
-        media_counts.snapshot_date,
-        counts.metric_name,
-        counts.metric_value,
-        media_counts.load_id,
-        media_counts.extracted_at
+        {{ post_metric_row('media', 'counts.metric_name', 'media.payload -> counts.metric_name') }}
 
-    from media_counts
-    cross join lateral (
+    from media
+    cross join (
         values
-        ('like_count', media_counts.like_count),
-        ('comments_count', media_counts.comments_count)
-    ) as counts (metric_name, metric_value)
+        ('like_count'),
+        ('comments_count')
+    ) as counts (metric_name)
 
 ),
 
-unioned as (
+present_counts as (
 
-    select * from insight_metrics
-    union all
     select * from object_counts
     where metric_value is not null
 
@@ -78,17 +53,7 @@ unioned as (
 
 final as (
 
-    select
-        'instagram'::text as network,
-        account_id,
-        post_id,
-        snapshot_date,
-        metric_name,
-        metric_value,
-        load_id,
-        extracted_at
-
-    from unioned
+    {{ network_contract_rows('instagram', 'post_metrics', ['insight_metrics', 'present_counts']) }}
 
 )
 

@@ -10,7 +10,6 @@ source as (
 renamed as (
 
     select
-        'instagram'::text as network,
         account_id,
         payload ->> 'id' as post_id,
         (payload ->> 'timestamp')::timestamptz as published_at,
@@ -28,6 +27,12 @@ renamed as (
 
     from source
 
+),
+
+final as (
+
+    {{ network_contract_rows('instagram', 'posts', ['renamed']) }}
+
 )
 
-select * from renamed
+select * from final

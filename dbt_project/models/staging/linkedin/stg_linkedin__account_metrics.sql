@@ -24,13 +24,7 @@ network_size as (
 share_fields as (
 
     select
-        share_statistics.account_id,
-        share_statistics.record_date as metric_date,
-        stat.name as metric_name,
-        {{ metric_value('stat.value') }} as metric_value,
-        share_statistics.load_date,
-        share_statistics.load_id,
-        share_statistics.extracted_at
+        {{ account_metric_row('share_statistics', 'stat.name', 'stat.value') }}
 
     from share_statistics
     cross join lateral jsonb_each(share_statistics.payload -> 'totalShareStatistics') as stat (name, value)
@@ -40,13 +34,7 @@ share_fields as (
 follower_fields as (
 
     select
-        follower_statistics.account_id,
-        follower_statistics.record_date as metric_date,
-        gain.name as metric_name,
-        {{ metric_value('gain.value') }} as metric_value,
-        follower_statistics.load_date,
-        follower_statistics.load_id,
-        follower_statistics.extracted_at
+        {{ account_metric_row('follower_statistics', 'gain.name', 'gain.value') }}
 
     from follower_statistics
     cross join lateral jsonb_each(follower_statistics.payload -> 'followerGains') as gain (name, value)
@@ -56,41 +44,15 @@ follower_fields as (
 followers as (
 
     select
-        account_id,
-        record_date as metric_date,
-        'firstDegreeSize'::text as metric_name,
-        {{ metric_value("payload -> 'firstDegreeSize'") }} as metric_value,
-        load_date,
-        load_id,
-        extracted_at
+        {{ account_metric_row('network_size', "'firstDegreeSize'::text", "network_size.payload -> 'firstDegreeSize'") }}
 
     from network_size
 
 ),
 
-unioned as (
-
-    select * from share_fields
-    union all
-    select * from follower_fields
-    union all
-    select * from followers
-
-),
-
 final as (
 
-    select
-        'linkedin'::text as network,
-        account_id,
-        metric_date,
-        metric_name,
-        metric_value,
-        load_date,
-        load_id,
-        extracted_at
-
-    from unioned
+    {{ network_contract_rows('linkedin', 'account_metrics', ['share_fields', 'follower_fields', 'followers']) }}
 
 )
 

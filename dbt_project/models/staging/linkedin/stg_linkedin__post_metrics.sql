@@ -10,13 +10,7 @@ source as (
 unnested as (
 
     select
-        source.account_id,
-        source.record_key as post_id,
-        source.load_date as snapshot_date,
-        stat.name as metric_name,
-        {{ metric_value('stat.value') }} as metric_value,
-        source.load_id,
-        source.extracted_at
+        {{ post_metric_row('source', 'stat.name', 'stat.value') }}
 
     from source
     cross join lateral jsonb_each(source.payload -> 'totalShareStatistics') as stat (name, value)
@@ -25,17 +19,7 @@ unnested as (
 
 final as (
 
-    select
-        'linkedin'::text as network,
-        account_id,
-        post_id,
-        snapshot_date,
-        metric_name,
-        metric_value,
-        load_id,
-        extracted_at
-
-    from unnested
+    {{ network_contract_rows('linkedin', 'post_metrics', ['unnested']) }}
 
 )
 

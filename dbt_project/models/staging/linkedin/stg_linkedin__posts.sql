@@ -12,7 +12,6 @@ source as (
 renamed as (
 
     select
-        'linkedin'::text as network,
         account_id,
         payload ->> 'id' as post_id,
         to_timestamp((payload ->> 'publishedAt')::numeric / 1000) as published_at,
@@ -35,6 +34,12 @@ renamed as (
 
     from source
 
+),
+
+final as (
+
+    {{ network_contract_rows('linkedin', 'posts', ['renamed']) }}
+
 )
 
-select * from renamed
+select * from final

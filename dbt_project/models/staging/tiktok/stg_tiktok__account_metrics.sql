@@ -8,32 +8,12 @@ source as (
 
 ),
 
-entries as (
-
-    select
-        account_id,
-        record_date as metric_date,
-        payload -> 'metrics' -> 0 as entry,
-        load_date,
-        load_id,
-        extracted_at
-
-    from source
-
-),
-
 native as (
 
     select
-        entries.account_id,
-        entries.metric_date,
-        metric.metric_name,
-        {{ metric_value("entries.entry -> metric.metric_name") }} as metric_value,
-        entries.load_date,
-        entries.load_id,
-        entries.extracted_at
+        {{ account_metric_row('source', 'metric.metric_name', "source.payload -> 'metrics' -> 0 -> metric.metric_name") }}
 
-    from entries
+    from source
     cross join (
         values
         ('followers_count'),
@@ -43,23 +23,13 @@ native as (
         ('comments'),
         ('shares')
     ) as metric (metric_name)
-    where entries.entry ? metric.metric_name
+    where source.payload -> 'metrics' -> 0 ? metric.metric_name
 
 ),
 
 final as (
 
-    select
-        'tiktok'::text as network,
-        account_id,
-        metric_date,
-        metric_name,
-        metric_value,
-        load_date,
-        load_id,
-        extracted_at
-
-    from native
+    {{ network_contract_rows('tiktok', 'account_metrics', ['native']) }}
 
 )
 

@@ -12,13 +12,12 @@ source as (
 unnested as (
 
     select
-        source.account_id,
-        source.payload ->> 'item_id' as post_id,
-        source.load_date as snapshot_date,
-        metric.metric_name,
-        {{ metric_value("source.payload -> metric.metric_name") }} as metric_value,
-        source.load_id,
-        source.extracted_at
+        {{ post_metric_row(
+            'source',
+            'metric.metric_name',
+            'source.payload -> metric.metric_name',
+            post_id="payload ->> 'item_id'",
+        ) }}
 
     from source
     cross join (
@@ -35,17 +34,7 @@ unnested as (
 
 final as (
 
-    select
-        'tiktok'::text as network,
-        account_id,
-        post_id,
-        snapshot_date,
-        metric_name,
-        metric_value,
-        load_id,
-        extracted_at
-
-    from unnested
+    {{ network_contract_rows('tiktok', 'post_metrics', ['unnested']) }}
 
 )
 

@@ -9,7 +9,6 @@ source as (
 renamed as (
 
     select
-        'tiktok'::text as network,
         account_id,
         payload ->> 'item_id' as post_id,
         -- create_time is unix seconds (a string of digits in the API's answer)
@@ -24,6 +23,12 @@ renamed as (
 
     from source
 
+),
+
+final as (
+
+    {{ network_contract_rows('tiktok', 'posts', ['renamed']) }}
+
 )
 
-select * from renamed
+select * from final

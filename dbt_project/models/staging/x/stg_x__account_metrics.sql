@@ -12,14 +12,7 @@ source as (
 unnested as (
 
     select
-        'x'::text as network,
-        source.account_id,
-        source.record_date as metric_date,
-        metric.key as metric_name,
-        {{ metric_value('metric.value') }} as metric_value,
-        source.load_date,
-        source.load_id,
-        source.extracted_at
+        {{ account_metric_row('source', 'metric.key', 'metric.value') }}
 
     from source
     cross join lateral jsonb_each(
@@ -29,6 +22,12 @@ unnested as (
         end
     ) as metric (key, value)
 
+),
+
+final as (
+
+    {{ network_contract_rows('x', 'account_metrics', ['unnested']) }}
+
 )
 
-select * from unnested
+select * from final

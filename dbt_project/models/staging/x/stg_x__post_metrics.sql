@@ -10,58 +10,30 @@ source as (
 
 ),
 
-metric_objects as (
-
-    select
-        source.account_id,
-        source.record_key as post_id,
-        source.load_date as snapshot_date,
-        objects.prefix,
-        objects.metrics,
-        source.load_id,
-        source.extracted_at
-
-    from source
-    cross join lateral (
-        values
-        ('', source.payload -> 'public_metrics'),
-        ('non_public_', source.payload -> 'non_public_metrics'),
-        ('organic_', source.payload -> 'organic_metrics')
-    ) as objects (prefix, metrics)
-
-),
-
 unnested as (
 
     select
-        metric_objects.account_id,
-        metric_objects.post_id,
-        metric_objects.snapshot_date,
-        metric_objects.prefix || metric.key as metric_name,
-        {{ metric_value('metric.value') }} as metric_value,
-        metric_objects.load_id,
-        metric_objects.extracted_at
+        {{ post_metric_row('source', 'objects.prefix || metric.key', 'metric.value') }}
 
-    from metric_objects
+    from source
+    cross join (
+        values
+        ('', 'public_metrics'),
+        ('non_public_', 'non_public_metrics'),
+        ('organic_', 'organic_metrics')
+    ) as objects (prefix, field)
     cross join lateral jsonb_each(
-        case when jsonb_typeof(metric_objects.metrics) = 'object' then metric_objects.metrics end
+        case
+            when jsonb_typeof(source.payload -> objects.field) = 'object'
+                then source.payload -> objects.field
+        end
     ) as metric (key, value)
 
 ),
 
 final as (
 
-    select
-        'x'::text as network,
-        account_id,
-        post_id,
-        snapshot_date,
-        metric_name,
-        metric_value,
-        load_id,
-        extracted_at
-
-    from unnested
+    {{ network_contract_rows('x', 'post_metrics', ['unnested']) }}
 
 )
 

@@ -11,7 +11,6 @@ source as (
 renamed as (
 
     select
-        'x'::text as network,
         account_id,
         payload ->> 'id' as post_id,
         (payload ->> 'created_at')::timestamptz as published_at,
@@ -33,6 +32,12 @@ renamed as (
 
     from source
 
+),
+
+final as (
+
+    {{ network_contract_rows('x', 'posts', ['renamed']) }}
+
 )
 
-select * from renamed
+select * from final

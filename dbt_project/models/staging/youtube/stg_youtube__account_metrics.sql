@@ -18,13 +18,7 @@ channel as (
 report_cells as (
 
     select
-        daily.account_id,
-        daily.record_date as metric_date,
-        col.header ->> 'name' as metric_name,
-        {{ metric_value("daily.payload -> 'row' -> (col.position - 1)::int") }} as metric_value,
-        daily.load_date,
-        daily.load_id,
-        daily.extracted_at
+        {{ account_metric_row('daily', "col.header ->> 'name'", "daily.payload -> 'row' -> (col.position - 1)::int") }}
 
     from daily
     cross join lateral jsonb_array_elements(daily.payload -> 'columnHeaders') with ordinality as col (header, position)
@@ -35,40 +29,18 @@ report_cells as (
 subscribers as (
 
     select
-        account_id,
-        record_date as metric_date,
-        'subscriberCount'::text as metric_name,
-        {{ metric_value("payload -> 'statistics' -> 'subscriberCount'") }} as metric_value,
-        load_date,
-        load_id,
-        extracted_at
+        {{ account_metric_row(
+            'channel', "'subscriberCount'::text", "channel.payload -> 'statistics' -> 'subscriberCount'"
+        ) }}
 
     from channel
-    where payload -> 'statistics' ? 'subscriberCount'
-
-),
-
-unioned as (
-
-    select * from report_cells
-    union all
-    select * from subscribers
+    where channel.payload -> 'statistics' ? 'subscriberCount'
 
 ),
 
 final as (
 
-    select
-        'youtube'::text as network,
-        account_id,
-        metric_date,
-        metric_name,
-        metric_value,
-        load_date,
-        load_id,
-        extracted_at
-
-    from unioned
+    {{ network_contract_rows('youtube', 'account_metrics', ['report_cells', 'subscribers']) }}
 
 )
 

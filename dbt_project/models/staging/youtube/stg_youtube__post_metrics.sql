@@ -12,13 +12,7 @@ source as (
 statistics as (
 
     select
-        source.account_id,
-        source.record_key as post_id,
-        source.load_date as snapshot_date,
-        stat.metric_name,
-        {{ metric_value('stat.value') }} as metric_value,
-        source.load_id,
-        source.extracted_at
+        {{ post_metric_row('source', 'stat.metric_name', 'stat.value') }}
 
     from source
     cross join lateral jsonb_each(source.payload -> 'statistics') as stat (metric_name, value)
@@ -28,17 +22,7 @@ statistics as (
 
 final as (
 
-    select
-        'youtube'::text as network,
-        account_id,
-        post_id,
-        snapshot_date,
-        metric_name,
-        metric_value,
-        load_id,
-        extracted_at
-
-    from statistics
+    {{ network_contract_rows('youtube', 'post_metrics', ['statistics']) }}
 
 )
 

@@ -9,7 +9,6 @@ source as (
 renamed as (
 
     select
-        'youtube'::text as network,
         account_id,
         payload -> 'contentDetails' ->> 'videoId' as post_id,
         (payload -> 'contentDetails' ->> 'videoPublishedAt')::timestamptz as published_at,
@@ -23,6 +22,12 @@ renamed as (
 
     from source
 
+),
+
+final as (
+
+    {{ network_contract_rows('youtube', 'posts', ['renamed']) }}
+
 )
 
-select * from renamed
+select * from final
