@@ -215,7 +215,8 @@ def test_an_old_post_edited_recently_is_skipped_without_stopping_the_paging(sb):
 
 def test_post_statistics_batch_shares_and_ugcposts_separately(sb):
     sb.state.clock = CLOCK
-    client, ctx = make(sb, post_lookback_days=60)
+    # batches below the default 50, so that each URN kind takes several
+    client, ctx = make(sb, post_lookback_days=60, extra={"post_stats_batch_size": 20})
     Posts(client, ctx).collect()
     ids = ctx.keys_of("posts")
     shares = [i for i in ids if i.startswith("urn:li:share:")]

@@ -250,14 +250,19 @@ NETWORK, STREAM = "facebook_pages", "posts"
 CLI = (sys.executable, "-m", "social_warehouse.cli")
 
 
-def extract_process(sb, url: str, account_id: str, *extra: str) -> subprocess.Popen:
-    """`social-warehouse extract` in its own process, reading from the test's sandbox."""
+def extract_process(
+    sb, url: str, account_id: str, *extra: str, config_dir: Path | None = None
+) -> subprocess.Popen:
+    """`social-warehouse extract` in its own process, reading from the test's sandbox (with the
+    settings of `config_dir` when given)."""
     host = sb.url.split("://", 1)[1]
     env = {
         **os.environ,
         "WAREHOUSE_URL": url,
         env_var_name("social_facebook_pages"): f"http://:sandbox-token@{host}/facebook_pages",
     }
+    if config_dir is not None:
+        env["SOCIAL_WAREHOUSE_CONFIG_DIR"] = str(config_dir)
     return subprocess.Popen(
         [
             *CLI,
@@ -307,15 +312,33 @@ def clean_reference(sb, url: str, account_id: str) -> dict[str, tuple]:
     return reference(sb, url, NETWORK, account_id)
 
 
+def small_pages_config(tmp_path: Path, network: str) -> Path:
+    """A copy of config/ whose networks.yml gives `network` small pages: at the API's maximum
+    page size the post window fits in one page, and there would be no second page to kill at."""
+    import shutil
+
+    import yaml
+
+    target = tmp_path / "config"
+    shutil.copytree(paths.config_dir(), target)
+    settings = yaml.safe_load((target / "networks.yml").read_text()) or {}
+    networks = settings.setdefault("networks", {}) or {}
+    settings["networks"] = networks
+    networks.setdefault(network, {})["page_size"] = SMALL_PAGES[network]
+    (target / "networks.yml").write_text(yaml.safe_dump(settings))
+    return target
+
+
 def test_sigkill_between_pages_then_a_rerun_equals_a_clean_run(
-    sb, warehouse_url, reference_url, fault_matrix
+    sb, warehouse_url, reference_url, fault_matrix, tmp_path
 ):
     acct = account(NETWORK, "kill-pages")
     expected = clean_reference(sb, reference_url, acct)
     sb.state.clock = CLOCK
     add_fault(sb, "slow", NETWORK, path="/published_posts", after=1, params={"seconds": 60})
     slow = sb.state.faults[-1]
-    process = extract_process(sb, warehouse_url, acct)
+    config = small_pages_config(tmp_path, NETWORK)
+    process = extract_process(sb, warehouse_url, acct, config_dir=config)
     wait_for(lambda: slow.fired >= 1, what="the second page of posts to be asked for")
     process.send_signal(signal.SIGKILL)
     process.wait(10)

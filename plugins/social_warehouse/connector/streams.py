@@ -5,9 +5,10 @@ parsing, and what children see of their parent.
 
 Hooks a stream may override, all small: `params`, `requests` (first requests, e.g. batches of
 the parent's ids), `metrics` / `with_metrics` (how a metric list goes into a request),
-`merge_parts` (joining the answers of a bisected metric list), `read` (how one request becomes
-answers when an endpoint needs more than paging, e.g. a retention bisection), `stop_paging`,
-`after_page` and `after_collect` (warnings)."""
+`merge_parts` (joining the answers of a bisected metric list), `fetch_request` (how one first
+request becomes parsed results, e.g. a batch split when the API refuses it whole), `read` (how
+one request becomes answers when an endpoint needs more than paging, e.g. a retention
+bisection), `stop_paging`, `after_page` and `after_collect` (warnings)."""
 
 from __future__ import annotations
 
@@ -308,19 +309,24 @@ class Stream(Generic[C]):
             )
             return
         for request in self.requests():
-            names = self.metrics(request)
-            if names is None:
-                yield from self._parsed(request)
-                continue
-            parts = call_dropping_invalid(
-                names,
-                lambda chosen, request=request: self._gathered(self.with_metrics(request, chosen)),
-                self.ctx,
-                self.dropped_metrics(request),
-                self.metric_label(request),
-            )
-            if parts:
-                yield self.merge_parts(parts)
+            yield from self.fetch_request(request)
+
+    def fetch_request(self, request: Request) -> Iterator[ParseResult]:
+        """The parsed answers of one first request: its pages, or, when the stream asks metrics
+        by name, one result merged from the calls that survive metric bisection."""
+        names = self.metrics(request)
+        if names is None:
+            yield from self._parsed(request)
+            return
+        parts = call_dropping_invalid(
+            names,
+            lambda chosen: self._gathered(self.with_metrics(request, chosen)),
+            self.ctx,
+            self.dropped_metrics(request),
+            self.metric_label(request),
+        )
+        if parts:
+            yield self.merge_parts(parts)
 
     def collect(self) -> ParseResult:
         """Every answer of the stream; its records are left in `ctx.outputs` for children."""

@@ -12,7 +12,8 @@ from social_warehouse.networks._graph import META_LIFECYCLE, GraphClient, IdsBat
 
 # The API counts 90 days as 7,776,000 s: a window crossing a DST change is an hour longer, so 89.
 MAX_INSIGHTS_DAYS = 89
-IDS_PER_CALL = 50
+IDS_PER_CALL = 50  # the Graph API's cap on `?ids=`
+MAX_LIMIT = 100  # the Graph API's largest page on the published_posts edge
 
 
 class FacebookPagesClient(GraphClient):
@@ -116,7 +117,7 @@ class Posts(sdk.Stream[FacebookPagesClient]):
         tz = self.ctx.settings.timezone
         return {
             "fields": ",".join(self.fields),
-            "limit": self.ctx.settings.page_size,
+            "limit": min(self.ctx.settings.page_size, MAX_LIMIT),
             "since": _unix(sdk.day_start(self.window.start, tz)),
             "until": _unix(sdk.day_start(self.window.end + dt.timedelta(days=1), tz)),
         }
@@ -151,7 +152,8 @@ NETWORK = sdk.NetworkSpec(
         "lookback_days": 3,
         "post_lookback_days": 28,
         "pool_slots": 2,
-        "page_size": 25,
+        # published_posts' maximum page (Graph API limit <= 100): 28 days of posts in one call
+        "page_size": 100,
         "freshness_sla_hours": 36,
     },
 )

@@ -1,7 +1,8 @@
 """Instagram Business accounts on the Graph API (Facebook Login variant, `graph.facebook.com`):
 the account object (followers total), account insights per day in the two request shapes
 Instagram demands, the media list (newest first, cursor paging, stopped once it reaches posts
-older than the post window) and lifetime media insights asked per media type, 50 media per call.
+older than the post window) and lifetime media insights, 50 media per call, each media type
+asked only the metrics it reports (types that report the same metrics share calls).
 
 Instagram quirks this module absorbs:
 - `period=day` series (reach, follower_count) take at most 30 days (2,592,000 s) per call;
@@ -65,6 +66,7 @@ _TOTAL_VALUE_NEEDED = re.compile(
 )
 _HISTORY_LIMIT = re.compile(r"only supports querying data for the last \d+ days")
 PRE_CONVERSION_SUBCODE = 2108006
+MAX_LIMIT = 100  # the Graph API's largest page on the media edge
 PERMISSION_CODES = {10, *range(200, 300)}
 
 
@@ -420,7 +422,10 @@ class Media(sdk.Stream[InstagramClient]):
     paginator = sdk.NextUrlPaginator()
 
     def params(self) -> dict[str, Any]:
-        return {"fields": ",".join(self.fields), "limit": self.ctx.settings.page_size}
+        return {
+            "fields": ",".join(self.fields),
+            "limit": min(self.ctx.settings.page_size, MAX_LIMIT),
+        }
 
     @classmethod
     def record_date(cls, item: dict[str, Any], ctx: sdk.LoadContext) -> dt.date:
@@ -452,9 +457,10 @@ def reached_older_media(body: Any, ctx: sdk.LoadContext) -> bool:
 
 
 class MediaInsights(IdsBatchStream[InstagramClient]):
-    """Lifetime insights of the media the media stream kept, grouped by media type so each call
-    asks only the metrics that type reports: `GET /?ids=a,b,...&fields=insights.metric(...)`,
-    at most 50 media per call. One record per media."""
+    """Lifetime insights of the media the media stream kept: `GET /?ids=a,b,...&fields=
+    insights.metric(...)`, at most 50 media per call. Each media type is asked only the metrics
+    it reports, and types that take the same list share batches (feed images and carousels):
+    one call per 50 media of a metric list, not per type. One record per media."""
 
     name = "media_insights"
     parent = Media
@@ -466,18 +472,30 @@ class MediaInsights(IdsBatchStream[InstagramClient]):
         self.unavailable: set[str] = set()
         self.kinds = {r.key: media_kind(r.payload) for r in self.parent_records()}
 
+    def _kind_metrics(self, kind: str) -> tuple[str, ...]:
+        """What this run asks media of `kind`: the registry's metrics the type reports, less the
+        ones the API refused for the type earlier in the run."""
+        asked = metrics_for_kind(kind, super().metrics(sdk.Request("GET", "")) or [])
+        dropped = self.client.dropped_metrics.get(f"{self.name}:{kind}", set())
+        return tuple(m for m in asked if m not in dropped)
+
     def batches(self) -> Iterator[list[str]]:
         per_call = min(int(self.ctx.settings.extra.get("media_ids_per_call", 50)), 50)
-        by_kind: dict[str, list[str]] = {}
+        groups: dict[tuple[str, ...], list[str]] = {}
         for media_id in self.parent_keys():
-            by_kind.setdefault(self.kinds.get(media_id, UNKNOWN_KIND), []).append(media_id)
-        for kind_ids in by_kind.values():
-            for start in range(0, len(kind_ids), per_call):
-                yield kind_ids[start : start + per_call]
+            kind = self.kinds.get(media_id, UNKNOWN_KIND)
+            # a type the table does not know is bisected on its own, never mixed with others
+            group = self._kind_metrics(kind) if kind in METRICS_BY_KIND else ("?", kind)
+            groups.setdefault(group, []).append(media_id)
+        for ids in groups.values():
+            for start in range(0, len(ids), per_call):
+                yield ids[start : start + per_call]
+
+    def _ids(self, request: sdk.Request) -> list[str]:
+        return [i for i in str(request.params["ids"]).split(",") if i]
 
     def _kind(self, request: sdk.Request) -> str:
-        first = str(request.params["ids"]).split(",")[0]
-        return self.kinds.get(first, UNKNOWN_KIND)
+        return self.kinds.get(self._ids(request)[0], UNKNOWN_KIND)
 
     def metrics(self, request: sdk.Request) -> list[str] | None:
         return metrics_for_kind(self._kind(request), super().metrics(request) or [])
@@ -487,6 +505,31 @@ class MediaInsights(IdsBatchStream[InstagramClient]):
 
     def metric_label(self, request: sdk.Request) -> str:
         return f"metric for {self._kind(request)} media"
+
+    def fetch_request(self, request: sdk.Request) -> Iterator[sdk.ParseResult]:
+        """A batch of one media type goes through the usual metric bisection. A batch mixing
+        types (their metric lists are the same) is asked once; when Meta refuses a metric for
+        one of the types only, the batch is asked again type by type, so the metric is dropped
+        for that type alone, as a batch per type would have."""
+        by_kind: dict[str, list[str]] = {}
+        for media_id in self._ids(request):
+            by_kind.setdefault(self.kinds.get(media_id, UNKNOWN_KIND), []).append(media_id)
+        if len(by_kind) == 1:
+            yield from super().fetch_request(request)
+            return
+        wanted = self._kind_metrics(self._kind(request))
+        if not wanted:
+            return
+        try:
+            result = self._gathered(self.with_metrics(request, list(wanted)))
+        except sdk.InvalidMetricError:
+            for ids in by_kind.values():
+                one = sdk.Request(
+                    request.method, request.url, {**request.params, "ids": ",".join(ids)}
+                )
+                yield from super().fetch_request(one)
+            return
+        yield result
 
     def expected_records(self) -> int | None:
         return len(set(self.parent_keys()) - self.unavailable)
@@ -546,8 +589,9 @@ NETWORK = sdk.NetworkSpec(
         # Instagram BUC allows ~4800 calls x impressions per 24 h per account; two accounts at
         # once stay far below it and leave room for facebook_pages on the same Meta app.
         "pool_slots": 2,
-        # The media edge's own default page; the early stop makes larger pages pointless.
-        "page_size": 25,
+        # The media edge's maximum page (Graph API limit <= 100): 28 days of media fit in one
+        # page for most accounts, and the early stop ends the listing there.
+        "page_size": 100,
         # Daily loads; a day late is a warning, like the other Meta network.
         "freshness_sla_hours": 36,
         # A day is served as soon as it closes in Pacific time (then revised).

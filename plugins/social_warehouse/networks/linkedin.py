@@ -20,6 +20,8 @@ from social_warehouse.connector import sdk
 DAY_MS = 86_400_000
 FOLLOWER_EDGE = "COMPANY_FOLLOWED_BY_MEMBER"
 POST_KINDS = (("shares", "urn:li:share:"), ("ugcPosts", "urn:li:ugcPost:"))
+MAX_COUNT = 100  # the posts finder's largest page
+MAX_POST_URNS = 50  # post URNs per share statistics call
 DAILY_LIMIT = re.compile(r"\bDAY limit\b", re.IGNORECASE)
 RETENTION = re.compile(r"12[- ]month|retention", re.IGNORECASE)
 TOKEN_CODES = {
@@ -319,7 +321,7 @@ class Posts(sdk.Stream[LinkedInClient]):
             "author": org_urn(self.ctx.account_id),
             "q": "author",
             "sortBy": "LAST_MODIFIED",
-            "count": self.ctx.settings.page_size,
+            "count": min(self.ctx.settings.page_size, MAX_COUNT),
             "start": 0,
         }
 
@@ -368,7 +370,9 @@ class PostStatistics(sdk.Stream[LinkedInClient]):
 
     def batches(self) -> Iterator[tuple[str, list[str]]]:
         ids = self.parent_keys()
-        size = int(self.ctx.settings.extra.get("post_stats_batch_size", 20))
+        size = min(
+            int(self.ctx.settings.extra.get("post_stats_batch_size", MAX_POST_URNS)), MAX_POST_URNS
+        )
         unknown = [i for i in ids if not i.startswith(tuple(p for _, p in POST_KINDS))]
         if unknown:
             self.ctx.warn(
@@ -452,16 +456,16 @@ NETWORK = sdk.NetworkSpec(
         "post_lookback_days": 28,
         # Daily per-application limits are shared by every page: load two pages at a time.
         "pool_slots": 2,
-        # The posts finder allows up to 100 per page; 50 keeps answers small.
-        "page_size": 50,
+        # The posts finder's maximum page (count <= 100): fewest calls per listing.
+        "page_size": 100,
         # One load a day after 00:00 UTC plus a few hours of delay: warn after a missed day.
         "freshness_sla_hours": 36,
         # Yesterday's UTC day is available by the scheduled run (12:00 UTC).
         "data_lag_days": 0,
         "extra": {
-            # Post URNs per statistics call: LinkedIn documents no maximum; 20 keeps URLs
-            # short and a refused call cheap to retry.
-            "post_stats_batch_size": 20,
+            # Post URNs per statistics call (List(...) of shares or ugcPosts): 50, the most
+            # LinkedIn takes before refusing the request; more is cut to 50.
+            "post_stats_batch_size": MAX_POST_URNS,
         },
     },
 )
