@@ -490,6 +490,9 @@ def test_responses_slower_than_the_timeout_are_retried_then_fail(sb, warehouse_u
     outcome = load(sb, warehouse_url, "linkedin", acct, timeout_seconds=0.2, max_retries=1)
     assert status_of(outcome, "posts") == "failed"
     assert "ReadTimeout" in error_of(outcome, "posts")
+    # the message names the host and the connection it came from (a mistyped host looks the same)
+    assert f"reaching {sb.url}/linkedin/" in error_of(outcome, "posts")
+    assert "Airflow connection" in error_of(outcome, "posts")
     assert status_of(outcome, "post_statistics") == "skipped"
     assert status_of(outcome, "share_statistics") == "success"
     fault_matrix(

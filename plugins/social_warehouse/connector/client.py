@@ -253,8 +253,13 @@ class ApiClient:
         try:
             response = self.send(request)
         except (requests.ConnectionError, requests.Timeout) as exc:
+            # name the host and the connection it came from: an edited or mistyped host in the
+            # connection looks exactly like an API that is down
             raise TransientApiError(
-                self.network, f"network error: {type(exc).__name__}", url=redact(request.url)
+                self.network,
+                f"network error: {type(exc).__name__} reaching {redact(self.base_url)} "
+                f"(the host of {self.conn.describe()})",
+                url=redact(self.url(request.url)),
             ) from None
         error = self.classify_error(response)
         if error is None and not isinstance(response.body, dict | list):
