@@ -56,9 +56,14 @@ def test_every_dag_follows_the_policy(dagbag, policy):
 def test_extract_dags_load_accounts_in_their_network_pool(dagbag):
     for network in catalog.names():
         dag = dagbag.dags[f"extract_{network}"]
-        load = dag.get_task("load_account")
+        load = dag.get_task("load_accounts")
+        settings = load_network_settings(network)
         assert load.pool == f"social_{network}"
-        assert load_network_settings(network).pool_slots >= 1
+        assert settings.pool_slots >= 1
+        # a load task holds as many slots as accounts it loads at once, never more than the pool
+        assert 1 <= load.pool_slots <= settings.pool_slots
+        assert set(dag.params) >= {"day", "allow_shrink", "accounts"}
+        assert dag.params["accounts"] == []
         publish = dag.get_task("publish")
         assert [o.name for o in publish.outlets] == [f"raw_{network}"]
 

@@ -22,6 +22,12 @@ class NetworkSettings(BaseModel):
     lookback_days: int = Field(3, ge=1, description="account daily metrics re-read every run")
     post_lookback_days: int = Field(28, ge=1, description="posts re-snapshotted every run")
     pool_slots: int = Field(2, ge=1, description="accounts of this network loading at once")
+    accounts_per_task: int | None = Field(
+        None,
+        ge=1,
+        description="accounts one Airflow task loads (a batch); empty = automatic: the "
+        "network's accounts spread over at most 24 tasks",
+    )
     page_size: int = Field(25, ge=1)
     max_retries: int = Field(5, ge=0)
     backoff_seconds: float = Field(2.0, ge=0)

@@ -207,7 +207,9 @@ def marked_processes(marker: str) -> list[str]:
 
 
 def write_check_config(target: Path) -> None:
-    """config/ as it is, but every network's pool (`pool_slots`) cut to one slot."""
+    """config/ as it is, but every network's pool (`pool_slots`) cut to one slot and one account
+    per load task (`accounts_per_task`), so a network's accounts are separate task instances the
+    two workers can take at once."""
     import yaml
 
     from social_warehouse.networks import catalog
@@ -216,7 +218,11 @@ def write_check_config(target: Path) -> None:
     settings = yaml.safe_load((target / "networks.yml").read_text()) or {}
     networks = settings.get("networks") or {}
     for network in catalog.names():
-        networks[network] = {**(networks.get(network) or {}), "pool_slots": POOL_SLOTS}
+        networks[network] = {
+            **(networks.get(network) or {}),
+            "pool_slots": POOL_SLOTS,
+            "accounts_per_task": 1,
+        }
     settings["networks"] = networks
     (target / "networks.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
 
@@ -519,7 +525,8 @@ def collect(metadata_url: str, run_ids: dict[str, str], result: CheckResult) -> 
         result.pools = {pool: PoolUse(n) for pool, n in slots.items()}
         for dag_id, run_id in run_ids.items():
             rows = conn.execute(
-                """select task_id, map_index, state, hostname, start_date, end_date, pool
+                """select task_id, map_index, state, hostname, start_date, end_date, pool,
+                          pool_slots
                    from task_instance where dag_id = %s and run_id = %s""",
                 (dag_id, run_id),
             ).fetchall()
@@ -534,12 +541,21 @@ def collect(metadata_url: str, run_ids: dict[str, str], result: CheckResult) -> 
                 mine = [r for r in loads if r[6] == pool]
                 use.accounts += len(mine)
                 use.hosts.update(r[3] for r in mine)
-                use.peak = max(use.peak, peak_overlap([(r[4], r[5]) for r in mine]))
+                use.peak = max(
+                    use.peak, peak_overlap([(r[4], r[5]) for r in mine], [r[7] for r in mine])
+                )
 
 
-def peak_overlap(intervals: list[tuple[dt.datetime, dt.datetime]]) -> int:
-    """The most intervals open at one instant (an end at t closes before a start at t)."""
-    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+def peak_overlap(
+    intervals: list[tuple[dt.datetime, dt.datetime]], weights: list[int] | None = None
+) -> int:
+    """The most pool slots held at one instant: each interval holds its weight (1 when not
+    given; a load task's `pool_slots`); an end at t closes before a start at t."""
+    weights = weights or [1] * len(intervals)
+    events = sorted(
+        [(s, w) for (s, _), w in zip(intervals, weights, strict=True)]
+        + [(e, -w) for (_, e), w in zip(intervals, weights, strict=True)]
+    )
     peak = current = 0
     for _, delta in events:
         current += delta

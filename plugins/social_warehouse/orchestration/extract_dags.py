@@ -1,6 +1,7 @@
 """One extract DAG per network, all from this one definition: prepare the warehouse, list the
-network's accounts from config/accounts.yml, load each account as a mapped task in the network's
-pool, then publish the network's raw asset with the day loaded."""
+network's accounts from config/accounts.yml cut into batches, load each batch as a mapped task in
+the network's pool (its accounts a few at once on threads), then publish the network's raw asset
+with the day loaded."""
 
 from __future__ import annotations
 
@@ -29,8 +30,18 @@ DOC = """
 ### Extract {title}
 
 Loads one day of **{title}** for every account configured under `{network}` in
-`config/accounts.yml`, one mapped task per account, at most `pool_slots` at once (pool
-`{pool}`, sized in `config/networks.yml`).
+`config/accounts.yml`, in batches: one mapped `load_accounts` task per batch of
+`accounts_per_task` accounts ({per_task}; the map index shows the batch's first account and how
+many more). Inside a task the accounts load {task_slots} at once on threads, each with its own
+client and transactions; the task holds {task_slots} slot(s) of pool `{pool}` (`pool_slots` in
+`config/networks.yml`), so the network's accounts loading at once never exceed the pool.
+
+* **Accounts:** the `accounts` param (a list of account ids) loads only those, e.g. to rerun the
+  accounts a failed task names; empty = every configured account. An unknown id fails the run.
+* **One account failing** fails only that account's loads: the batch's other accounts load, the
+  task log ends with a line per account, and the task fails with a message naming each failed
+  account and its error (no retry when every failure is a dead grant, a sunset API version or
+  a wrong config).
 
 * **Day loaded:** the `day` param when given, else the day before the run's logical date.
 * **Window:** account daily metrics for the last `lookback_days` days, posts published in the
@@ -56,6 +67,9 @@ def build_extract_dag(network: str) -> DAG:
     spec = catalog.get(network)
     settings = load_network_settings(network)
     asset = raw_asset(network)
+    # pool slots one load task holds, and so the accounts it loads at once: every running task
+    # holds its slots, so the network's accounts loading at once never exceed the pool
+    task_slots = min(settings.pool_slots, settings.accounts_per_task or settings.pool_slots)
 
     with DAG(
         dag_id=f"extract_{network}",
@@ -71,6 +85,10 @@ def build_extract_dag(network: str) -> DAG:
             network=network,
             pool=pool_name(network),
             connection=settings.connection_id,
+            per_task=f"{settings.accounts_per_task} here"
+            if settings.accounts_per_task
+            else "automatic here: the accounts spread over at most 24 tasks",
+            task_slots=task_slots,
         ),
         params={
             "day": Param(
@@ -79,6 +97,13 @@ def build_extract_dag(network: str) -> DAG:
                 format="date",
                 description="Day to load (YYYY-MM-DD); empty = the day before the run. A day "
                 "that has not ended in the network's time zone is refused",
+            ),
+            "accounts": Param(
+                [],
+                type="array",
+                items={"type": "string"},
+                description="Account ids to load (rerun some accounts alone); empty = every "
+                "account configured for the network. An id not configured is an error",
             ),
             "allow_shrink": Param(
                 False,
@@ -100,64 +125,85 @@ def build_extract_dag(network: str) -> DAG:
             return f"{len(applied)} migration(s) applied"
 
         @task
-        def list_accounts() -> list[dict[str, str]]:
+        def list_accounts(**context: Any) -> list[list[dict[str, str]]]:
             """The accounts of this network in config/accounts.yml (read at run time, so a new
-            account needs no DAG change)."""
+            account needs no DAG change), limited to the `accounts` param when given, cut into
+            batches of `accounts_per_task`: one mapped load task per batch."""
+            from social_warehouse.batch import account_batches, batch_size, select_accounts
             from social_warehouse.config import accounts_for
 
-            accounts = [a.as_dict() for a in accounts_for(network)]
+            configured = [a.as_dict() for a in accounts_for(network)]
+            wanted = (context.get("params") or {}).get("accounts") or []
+            accounts = select_accounts(network, configured, wanted)
+            size = batch_size(len(accounts), settings.accounts_per_task)
+            batches = account_batches(accounts, settings.accounts_per_task)
             log.info(
-                "%d %s account(s) configured: %s",
+                "%d %s account(s) to load%s in %d task(s) of up to %d: %s",
                 len(accounts),
                 network,
+                f" (of {len(configured)} configured, param accounts)" if wanted else "",
+                len(batches),
+                size,
                 ", ".join(a["account_id"] for a in accounts) or "none",
             )
-            return accounts
+            return batches
 
         @task(
             pool=pool_name(network),
-            map_index_template="{{ task.op_kwargs['account']['account_id'] }}",
+            pool_slots=task_slots,
+            map_index_template=(
+                "{{ task.op_kwargs['batch'][0]['account_id'] }}"
+                "{% if task.op_kwargs['batch'] | length > 1 %}"
+                " +{{ task.op_kwargs['batch'] | length - 1 }} more{% endif %}"
+            ),
         )
-        def load_account(account: dict[str, str], **context: Any) -> dict[str, Any]:
-            """Load every stream of one account for the run's day."""
+        def load_accounts(batch: list[dict[str, str]], **context: Any) -> list[dict[str, Any]]:
+            """Load every stream of each account of the batch for the run's day, at most
+            `task_slots` accounts at once (the slots this task holds in the network's pool)."""
             from airflow.sdk.exceptions import AirflowFailException
 
-            from social_warehouse.errors import ApiVersionError, AuthError, ConfigError
-            from social_warehouse.extract import run_account_load
+            from social_warehouse.batch import BatchFailedError, load_batch
             from social_warehouse.orchestration.days import day_to_load
 
             day = day_to_load(context)
-            run_id = context["run_id"]
-            log.info(
-                "loading %s account %s (%s) for %s",
-                network,
-                account["account_id"],
-                account["name"],
-                day,
-            )
             allow_shrink = bool((context.get("params") or {}).get("allow_shrink"))
-            try:
-                outcome = run_account_load(
-                    network,
-                    account["account_id"],
-                    day,
-                    run_id=run_id,
-                    allow_shrink=allow_shrink,
-                    grant_name=account.get("grant"),
-                )
-            except (AuthError, ApiVersionError, ConfigError) as exc:
-                # retrying cannot fix a dead token, a sunset API version or a wrong config
-                raise AirflowFailException(str(exc)) from exc
-            summary = outcome.summary()
-            log.info("done: %s", summary)
-            return summary
+            log.info(
+                "loading %d %s account(s) for %s, up to %d at once: %s",
+                len(batch),
+                network,
+                day,
+                min(task_slots, len(batch)),
+                ", ".join(a["account_id"] for a in batch),
+            )
+            outcome = load_batch(
+                network,
+                batch,
+                day,
+                workers=task_slots,
+                run_id=context["run_id"],
+                allow_shrink=allow_shrink,
+            )
+            log.info(
+                "batch summary (%d loaded, %d failed):\n  %s",
+                len(outcome.loaded),
+                len(outcome.failed),
+                "\n  ".join(outcome.summary_lines()),
+            )
+            if outcome.failed:
+                message = outcome.failure_message()
+                if outcome.all_permanent:
+                    # retrying cannot fix a dead token, a sunset API version or a wrong config
+                    raise AirflowFailException(message)
+                raise BatchFailedError(message)
+            return outcome.loaded
 
         @task(outlets=[asset])
-        def publish(summaries: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+        def publish(batches: list[list[dict[str, Any]]], **context: Any) -> dict[str, Any]:
             """Tell the transform DAG this network's day has landed."""
             from social_warehouse.orchestration.days import day_to_load
 
             day = day_to_load(context)
+            summaries = [s for batch in batches for s in batch]
             records = sum(s["records"] for s in summaries)
             extra = {
                 "network": network,
@@ -172,5 +218,5 @@ def build_extract_dag(network: str) -> DAG:
         ready = prepare_warehouse()
         accounts = list_accounts()
         ready >> accounts
-        publish(load_account.expand(account=accounts))
+        publish(load_accounts.expand(batch=accounts))
     return dag
