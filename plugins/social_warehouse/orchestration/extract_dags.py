@@ -129,12 +129,18 @@ def build_extract_dag(network: str) -> DAG:
             """The accounts of this network in config/accounts.yml (read at run time, so a new
             account needs no DAG change), limited to the `accounts` param when given, cut into
             batches of `accounts_per_task`: one mapped load task per batch."""
+            from airflow.sdk.exceptions import AirflowFailException
+
             from social_warehouse.batch import account_batches, batch_size, select_accounts
             from social_warehouse.config import accounts_for
+            from social_warehouse.errors import ConfigError
 
             configured = [a.as_dict() for a in accounts_for(network)]
             wanted = (context.get("params") or {}).get("accounts") or []
-            accounts = select_accounts(network, configured, wanted)
+            try:
+                accounts = select_accounts(network, configured, wanted)
+            except ConfigError as exc:
+                raise AirflowFailException(str(exc)) from exc  # a retry reads the same param
             size = batch_size(len(accounts), settings.accounts_per_task)
             batches = account_batches(accounts, settings.accounts_per_task)
             log.info(
