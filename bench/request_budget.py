@@ -217,18 +217,12 @@ def table(rows: list[Row]) -> str:
 
 
 def fresh_database(name: str) -> str:
-    from psycopg import sql
 
     from social_warehouse.warehouse import database, embedded
     from social_warehouse.warehouse.migrate import migrate
 
     server = embedded.ensure_server(echo=lambda message: None)
-    with psycopg.connect(database.server_url(server), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = database.with_database(server, name)
+    url = database.recreate_database(database.with_database(server, name))
     migrate(url)
     return url
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from psycopg import sql
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -64,12 +63,7 @@ def warehouse_url() -> str:
 
     server = embedded.ensure_server(echo=lambda message: None)
     name = database_name_for_tests()
-    url = database.with_database(server, name)
-    with psycopg.connect(database.server_url(server), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = database.recreate_database(database.with_database(server, name))
     os.environ["WAREHOUSE_URL"] = url
     os.environ["AIRFLOW_CONN_SOCIAL_WAREHOUSE"] = url
     migrate(url)
@@ -228,12 +222,7 @@ def clean_warehouse(warehouse_url, sandbox) -> str:
     """Five days of every configured account loaded day by day, the dbt project built and the
     network settings synced, in its own database."""
     name = f"{database_name_for_tests()}_quality"
-    with psycopg.connect(database.server_url(warehouse_url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = database.with_database(warehouse_url, name)
+    url = database.recreate_database(database.with_database(warehouse_url, name))
     migrate(url)
     accounts = [a for b in load_brands() for a in b.accounts]
     with psycopg.connect(url) as conn:

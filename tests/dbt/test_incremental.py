@@ -10,7 +10,6 @@ import subprocess
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from social_warehouse import paths
 from social_warehouse.config import load_brands
@@ -58,12 +57,7 @@ def dbt(url: str, *args: str, lookback: int) -> None:
 
 
 def fresh_database(server_url: str, name: str) -> str:
-    with psycopg.connect(database.server_url(server_url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = database.with_database(server_url, name)
+    url = database.recreate_database(database.with_database(server_url, name))
     migrate(url)
     return url
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from social_warehouse import paths
 from social_warehouse.connections import env_var_name
@@ -71,12 +70,7 @@ def reference_url(warehouse_url):
     """A second, empty warehouse for the fault-free load of the same account and day: what a
     faulty load must end up equal to."""
     name = f"{database_name_for_tests()}_faultref"
-    with psycopg.connect(database.server_url(warehouse_url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = database.with_database(warehouse_url, name)
+    url = database.recreate_database(database.with_database(warehouse_url, name))
     migrate(url)
     return url
 

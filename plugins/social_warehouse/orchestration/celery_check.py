@@ -246,19 +246,6 @@ def check_broker(url: str) -> None:
         ) from exc
 
 
-def recreate_database(url: str) -> None:
-    from psycopg import sql
-
-    from social_warehouse.warehouse import database
-
-    name = database.parts(url).dbname
-    with database.connect(database.server_url(url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-
-
 class Api:
     """The few REST calls the check makes, with a token from the simple auth manager."""
 
@@ -588,7 +575,7 @@ def run_check(
     warehouse_url = database.with_database(server, f"{base_dbname}_celery")
     metadata_url = database.with_database(server, f"{base_dbname}_celery_airflow")
     for url in (warehouse_url, metadata_url):
-        recreate_database(url)
+        database.recreate_database(url)
     migrate(warehouse_url)
     write_check_config(root / "config")
     ensure_dbt_manifest(echo)

@@ -42,6 +42,7 @@ import hashlib
 import json
 import secrets
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -807,7 +808,7 @@ class Provider:
         return fields
 
 
-class Rfc6749Provider(Provider):
+class Rfc6749Provider(Provider, ABC):
     """A token endpoint in the RFC 6749 shape (X, LinkedIn, Google): a form with `grant_type`
     `authorization_code` (§4.1.3) or `refresh_token` (§6), errors as {"error",
     "error_description"} (§5.2). Each network authenticates its client its own way and words
@@ -820,16 +821,19 @@ class Rfc6749Provider(Provider):
     def error(status: int, error: str, description: str) -> SandboxResponse:
         return SandboxResponse(status, {"error": error, "error_description": description})
 
+    @abstractmethod
     def authenticate(
         self, request: SandboxRequest, form: dict[str, str]
     ) -> Client | SandboxResponse:
-        raise NotImplementedError
+        """The client the request authenticates as, or the network's refusal."""
 
+    @abstractmethod
     def code_refused(self, why: str | None) -> SandboxResponse:
-        raise NotImplementedError
+        """The network's answer to an authorization code it will not redeem (`why`: the check)."""
 
+    @abstractmethod
     def refresh_refused(self, why: str | None) -> SandboxResponse:
-        raise NotImplementedError
+        """The network's answer to a refresh token it will not honour."""
 
     def grant_type_refused(self, grant_type: str | None) -> SandboxResponse:
         return self.error(

@@ -105,6 +105,17 @@ def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
         ) from exc
 
 
+def recreate_database(url: str) -> str:
+    """Drop the URL's database (closing its sessions) and create it empty; returns the URL."""
+    name = parts(url).dbname
+    with connect(server_url(url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return url
+
+
 def ensure_database(url: str | None = None) -> bool:
     """Create the warehouse database if it does not exist. True when it was created."""
     url = url or warehouse_url()
